@@ -1,0 +1,31 @@
+/* Stage `clean`: article HTML in, a safe well-formed XHTML fragment and its image URLs out.
+ * An allow-list sanitiser built on libxml2's HTML parser; the output tree is built with libxml2.
+ * No I/O, no network, nothing executable survives. */
+#ifndef INKDIGEST_CLEAN_H
+#define INKDIGEST_CLEAN_H
+
+#include "util.h"
+
+struct clean_opts {
+	const char *base_url;    /* relative URLs resolve against it; may be NULL */
+	const char *charset;     /* input charset if known (NULL = UTF-8 / sniff meta) */
+	int device_width;        /* for srcset choice; 0 = 1236 */
+	int heading_base;        /* highest heading level the article may use (default 2) */
+	const struct strlist *keep;    /* selectors: keep only these subtrees (NULL = all) */
+	const struct strlist *remove;  /* selectors: drop these subtrees */
+};
+
+struct clean_result {
+	char *xhtml;             /* fragment: block elements in the XHTML namespace-less form,
+				    e.g. "<p>…</p><figure><img src=\"https://…\" alt=\"\"/></figure>" */
+	struct strlist images;   /* absolute image URLs in document order, no duplicates */
+	size_t text_chars;       /* characters of visible text (for full-text decisions) */
+};
+
+/* Returns 0 and fills r (zeroed by the caller), or -1 with e set. Empty input gives an empty
+ * fragment, not an error. */
+int clean_html(const char *html, size_t len, const struct clean_opts *o, struct clean_result *r,
+	       struct err *e);
+void clean_result_release(struct clean_result *r);
+
+#endif
