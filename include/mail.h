@@ -26,6 +26,7 @@ struct mail_settings {
 	int max_attempts;        /* default 3 */
 	long retry_base_ms;      /* default 2000 */
 	int verbose;             /* SMTP dialogue to stderr with AUTH redacted */
+	long response_timeout_s; /* a server silent this long fails the attempt; 0 = 120 */
 };
 
 /* Resolves the password from env, file (must be mode 0600) or command. */
