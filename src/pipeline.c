@@ -1,0 +1,1431 @@
+/* The run of `inkdigest run`: state → fetch → feed → extract/clean → image → font → cover →
+ * epub → mail → state, with per-feed and per-image failures recorded and the rest carried on.
+ * The only module besides cli that knows every stage; it never parses, decodes or writes XML
+ * itself, and it advances the state only after the book is durably written (and mailed). */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <pthread.h>
+#include <search.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+#include <libxml/tree.h>
+#include <openssl/evp.h>
+
+#include "clean.h"
+#include "cli.h"
+#include "cover.h"
+#include "epub.h"
+#include "extract.h"
+#include "feed.h"
+#include "fetch.h"
+#include "font.h"
+#include "image.h"
+#include "mail.h"
+#include "pipeline.h"
+#include "report.h"
+#include "state.h"
+
+#define MAX_IMAGES 10000            /* per digest: everything is bounded */
+#define MAX_PAGE_BYTES (5u << 20)   /* an article page for full text */
+#define TEASER_MIN_CHARS 400
+#define PRIORITY_FEED 100
+#define PRIORITY_PAGE 50
+#define PRIORITY_IMAGE 10
+
+enum image_state { IMG_PENDING = 0, IMG_CONVERTING, IMG_DONE, IMG_FAILED };
+
+struct run_image {
+	char *url;
+	char *tmp_path;          /* converted JPEG, when done */
+	enum image_state st;
+	char *reason;            /* why it was dropped */
+	long http_status;
+	size_t bytes_in, bytes_out;
+	int w_in, h_in, w_out, h_out;
+	const char *format;
+	double seconds;
+	char *referer_alt;       /* the other referer to try once on 403, or NULL */
+	int referer_tried;
+	const char *first_article_id;  /* borrowed, for the report */
+};
+
+struct run_feed {
+	const struct feed_conf *conf;
+	struct feed_doc doc;
+	int fetched;             /* response arrived */
+	int failed;
+	char *error;
+	int not_modified;
+	long status;
+	size_t bytes;
+	double seconds;
+	char *etag, *last_modified;
+	struct article **fresh;  /* new articles, newest first (point into doc.items) */
+	size_t n_fresh;
+	int skipped_delivered, skipped_old, skipped_limit;
+};
+
+struct run;
+
+struct page_job {
+	struct run *run;
+	struct article *article;
+	struct run_feed *feed;
+};
+
+struct image_job {
+	struct run *run;
+	size_t index;
+	int retry;               /* this is the 403 retry */
+};
+
+/* Work for the converter threads: bytes in, file out. */
+struct convert_task {
+	size_t index;
+	char *data;
+	size_t len;
+	char *out_path;
+	/* results */
+	int rc;
+	struct err e;
+	struct image_result res;
+	double seconds;
+	struct convert_task *next;
+};
+
+struct run {
+	const struct pipeline_opts *o;
+	const struct config *cfg;
+	struct state *state;
+	struct fetcher *fetcher;
+	struct report *report;
+	struct run_feed *feeds;
+	size_t n_feeds;
+	struct run_image *images;
+	size_t n_images, cap_images;
+	struct hsearch_data image_index;
+	char *tmpdir;
+	int64_t now;
+	struct image_opts img_opts;
+	size_t images_dropped_limit;
+
+	/* converter pool */
+	pthread_t *workers;
+	int n_workers;
+	pthread_mutex_t mu;
+	pthread_cond_t cv_work, cv_done;
+	struct convert_task *todo_head, *todo_tail, *done_head;
+	size_t n_todo, n_busy;
+	int stopping;
+
+	/* progress */
+	size_t feeds_done, images_done;
+	double t0;
+};
+
+/* ---- small helpers ---- */
+
+static char *content_type_charset(const char *ct)
+{
+	if (!ct)
+		return NULL;
+	const char *p = strcasestr(ct, "charset=");
+	if (!p)
+		return NULL;
+	p += 8;
+	if (*p == '"')
+		p++;
+	size_t n = strcspn(p, "\"; \t");
+	return n ? xstrndup(p, n) : NULL;
+}
+
+/* The origin of a URL ("https://host/") through libcurl's URL API, or NULL. */
+static char *url_origin(const char *url)
+{
+	CURLU *u = curl_url();
+	char *scheme = NULL, *host = NULL, *port = NULL, *out = NULL;
+	if (curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
+	    (!strcasecmp(scheme, "http") || !strcasecmp(scheme, "https"))) {
+		if (curl_url_get(u, CURLUPART_PORT, &port, 0) == CURLUE_OK)
+			out = xasprintf("%s://%s:%s/", scheme, host, port);
+		else
+			out = xasprintf("%s://%s/", scheme, host);
+	}
+	curl_free(scheme);
+	curl_free(host);
+	curl_free(port);
+	curl_url_cleanup(u);
+	return out;
+}
+
+static int is_http_url(const char *url)
+{
+	return util_starts_with_ci(url, "http://") || util_starts_with_ci(url, "https://");
+}
+
+static char *referer_for(const struct feed_conf *fc, const struct run_feed *rf,
+			 const struct article *a, enum referer_policy policy)
+{
+	switch (policy) {
+	case REFERER_NONE:
+		return NULL;
+	case REFERER_ORIGIN: {
+		const char *from = a && a->link ? a->link : rf->doc.link ? rf->doc.link : fc->url;
+		return from ? url_origin(from) : NULL;
+	}
+	case REFERER_ARTICLE:
+		return a && a->link && is_http_url(a->link) ? xstrdup(a->link) : NULL;
+	case REFERER_FIXED:
+		return xstrdup(fc->referer_url);
+	}
+	return NULL;
+}
+
+/* Decodes a data:image/...;base64, URI with libcrypto. */
+static int decode_data_uri(const char *uri, char **out, size_t *out_len, size_t max_bytes)
+{
+	const char *comma = strchr(uri, ',');
+	if (!comma || !strstr(uri, ";base64"))
+		return -1;
+	const char *src = comma + 1;
+	struct buf clean = BUF_INIT;
+	for (const char *p = src; *p; p++)
+		if (!strchr(" \t\r\n", *p))
+			buf_putc(&clean, *p);
+	if (!clean.len || clean.len % 4 || clean.len / 4 * 3 > max_bytes) {
+		buf_release(&clean);
+		return -1;
+	}
+	unsigned char *dst = xmalloc(clean.len / 4 * 3 + 1);
+	int n = EVP_DecodeBlock(dst, (const unsigned char *)clean.data, (int)clean.len);
+	if (n < 0) {
+		free(dst);
+		buf_release(&clean);
+		return -1;
+	}
+	/* EVP_DecodeBlock counts padding as output; take it back off. */
+	if (clean.len >= 1 && clean.data[clean.len - 1] == '=')
+		n--;
+	if (clean.len >= 2 && clean.data[clean.len - 2] == '=')
+		n--;
+	buf_release(&clean);
+	*out = (char *)dst;
+	*out_len = (size_t)n;
+	return 0;
+}
+
+/* ---- converter pool: the only threads; they share nothing but the two queues ---- */
+
+static void *worker_main(void *arg)
+{
+	struct run *r = arg;
+	pthread_mutex_lock(&r->mu);
+	for (;;) {
+		while (!r->todo_head && !r->stopping)
+			pthread_cond_wait(&r->cv_work, &r->mu);
+		if (!r->todo_head)
+			break;
+		struct convert_task *t = r->todo_head;
+		r->todo_head = t->next;
+		if (!r->todo_head)
+			r->todo_tail = NULL;
+		r->n_todo--;
+		r->n_busy++;
+		pthread_mutex_unlock(&r->mu);
+
+		double t0 = util_monotonic();
+		t->rc = image_convert((const unsigned char *)t->data, t->len, &r->img_opts, &t->res,
+				      &t->e);
+		free(t->data);
+		t->data = NULL;
+		if (t->rc == 0) {
+			struct err we = {0};
+			if (util_write_file_atomic(t->out_path, t->res.jpeg.data, t->res.jpeg.len,
+						   &we) != 0) {
+				t->rc = -1;
+				t->e = we;
+			}
+		}
+		t->seconds = util_monotonic() - t0;
+
+		pthread_mutex_lock(&r->mu);
+		r->n_busy--;
+		t->next = r->done_head;
+		r->done_head = t;
+		pthread_cond_broadcast(&r->cv_done);
+	}
+	pthread_mutex_unlock(&r->mu);
+	return NULL;
+}
+
+static void pool_start(struct run *r)
+{
+	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+	r->n_workers = cores < 1 ? 1 : cores > 8 ? 8 : (int)cores;
+	pthread_mutex_init(&r->mu, NULL);
+	pthread_cond_init(&r->cv_work, NULL);
+	pthread_cond_init(&r->cv_done, NULL);
+	r->workers = xcalloc((size_t)r->n_workers, sizeof(*r->workers));
+	for (int i = 0; i < r->n_workers; i++)
+		if (pthread_create(&r->workers[i], NULL, worker_main, r) != 0)
+			die_oom();
+}
+
+static void pool_submit(struct run *r, struct convert_task *t)
+{
+	pthread_mutex_lock(&r->mu);
+	/* Back-pressure: never hold more than a few downloaded images in memory. */
+	while (r->n_todo >= (size_t)r->n_workers * 2)
+		pthread_cond_wait(&r->cv_done, &r->mu);
+	t->next = NULL;
+	if (r->todo_tail)
+		r->todo_tail->next = t;
+	else
+		r->todo_head = t;
+	r->todo_tail = t;
+	r->n_todo++;
+	pthread_cond_signal(&r->cv_work);
+	pthread_mutex_unlock(&r->mu);
+}
+
+static void progress_draw(struct run *r, int final);
+
+static void pool_collect(struct run *r, int wait_all)
+{
+	for (;;) {
+		pthread_mutex_lock(&r->mu);
+		if (wait_all)
+			while (!r->done_head && (r->n_todo || r->n_busy))
+				pthread_cond_wait(&r->cv_done, &r->mu);
+		struct convert_task *t = r->done_head;
+		r->done_head = NULL;
+		pthread_mutex_unlock(&r->mu);
+		if (!t)
+			return;
+		while (t) {
+			struct convert_task *next = t->next;
+			struct run_image *im = &r->images[t->index];
+			im->seconds += t->seconds;
+			im->format = image_format_name(t->res.format_in);
+			im->w_in = t->res.width_in;
+			im->h_in = t->res.height_in;
+			if (t->rc == 0) {
+				im->st = IMG_DONE;
+				im->tmp_path = t->out_path;
+				t->out_path = NULL;
+				im->w_out = t->res.width_out;
+				im->h_out = t->res.height_out;
+				im->bytes_out = t->res.jpeg.len;
+			} else {
+				im->st = IMG_FAILED;
+				im->reason = xstrdup(t->e.msg);
+				log_debug("image %s: %s", im->url, t->e.msg);
+			}
+			r->images_done++;
+			image_result_release(&t->res);
+			free(t->out_path);
+			free(t);
+			t = next;
+		}
+		progress_draw(r, 0);
+		if (!wait_all)
+			return;
+	}
+}
+
+static void pool_stop(struct run *r)
+{
+	if (!r->workers)
+		return;
+	pthread_mutex_lock(&r->mu);
+	r->stopping = 1;
+	pthread_cond_broadcast(&r->cv_work);
+	pthread_mutex_unlock(&r->mu);
+	for (int i = 0; i < r->n_workers; i++)
+		pthread_join(r->workers[i], NULL);
+	free(r->workers);
+	r->workers = NULL;
+	pthread_mutex_destroy(&r->mu);
+	pthread_cond_destroy(&r->cv_work);
+	pthread_cond_destroy(&r->cv_done);
+}
+
+static void idle_cb(void *user)
+{
+	pool_collect(user, 0);
+}
+
+/* ---- progress ---- */
+
+static void progress_draw(struct run *r, int final)
+{
+	if (!r->o->progress)
+		return;
+	size_t fetched = 0;
+	for (size_t i = 0; i < r->n_images; i++)
+		fetched += r->images[i].st != IMG_PENDING;
+	fprintf(stderr, "\r\033[Kfeeds %zu/%zu  images %zu/%zu converted  %.1fs", r->feeds_done,
+		r->n_feeds, r->images_done, r->n_images, util_monotonic() - r->t0);
+	if (final)
+		fputc('\n', stderr);
+	fflush(stderr);
+}
+
+/* ---- images ---- */
+
+static void image_fetched(void *user, struct fetch_response *resp);
+
+static void queue_image_fetch(struct run *r, size_t idx, const char *referer)
+{
+	struct run_image *im = &r->images[idx];
+	struct image_job *job = xcalloc(1, sizeof(*job));
+	job->run = r;
+	job->index = idx;
+	struct fetch_request req = {
+		.url = im->url,
+		.max_bytes = r->img_opts.max_bytes,
+		.check_private = 1,
+		.referer = referer,
+		.priority = PRIORITY_IMAGE,
+	};
+	fetch_add(r->fetcher, &req, image_fetched, job);
+}
+
+static void convert_bytes(struct run *r, size_t idx, char *data, size_t len)
+{
+	struct convert_task *t = xcalloc(1, sizeof(*t));
+	t->index = idx;
+	t->data = data;
+	t->len = len;
+	t->out_path = xasprintf("%s/%05zu.jpg", r->tmpdir, idx);
+	r->images[idx].st = IMG_CONVERTING;
+	r->images[idx].bytes_in = len;
+	pool_submit(r, t);
+}
+
+static void image_fetched(void *user, struct fetch_response *resp)
+{
+	struct image_job *job = user;
+	struct run *r = job->run;
+	struct run_image *im = &r->images[job->index];
+	im->http_status = resp->status;
+	im->seconds += resp->seconds;
+	if (resp->error == FETCH_OK && resp->data) {
+		char *data = resp->data;
+		resp->data = NULL;
+		convert_bytes(r, job->index, data, resp->len);
+	} else if (resp->status == 403 && !im->referer_tried) {
+		/* Hotlink protection: try once more with the other referer policy. */
+		im->referer_tried = 1;
+		char *alt = im->referer_alt;
+		im->referer_alt = NULL;
+		queue_image_fetch(r, job->index, alt);
+		free(alt);
+	} else {
+		im->st = IMG_FAILED;
+		im->reason = xasprintf("fetch: %s", resp->error_msg ? resp->error_msg : "failed");
+		r->images_done++;
+	}
+	free(job);
+}
+
+/* The file behind a file:// URL or a plain path; a query or fragment (WeChat's ?wx_fmt=…) is
+ * not part of the file name. */
+static char *local_image_path(const char *url)
+{
+	if (!util_starts_with_ci(url, "file:")) {
+		size_t n = strcspn(url, "?#");
+		return xstrndup(url, n);
+	}
+	CURLU *u = curl_url();
+	char *path = NULL, *out = NULL;
+	if (curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_PATH, &path, CURLU_URLDECODE) == CURLUE_OK)
+		out = xstrdup(path);
+	curl_free(path);
+	curl_url_cleanup(u);
+	return out;
+}
+
+/* Registers an image URL once per digest and starts its download. */
+static void want_image(struct run *r, struct run_feed *rf, struct article *a, const char *url)
+{
+	ENTRY key = {.key = (char *)url}, *found = NULL;
+	if (hsearch_r(key, FIND, &found, &r->image_index) && found)
+		return;
+	if (r->n_images >= MAX_IMAGES) {
+		r->images_dropped_limit++;
+		return;
+	}
+	if (r->n_images == r->cap_images) {
+		r->cap_images = r->cap_images ? r->cap_images * 2 : 64;
+		r->images = xrealloc(r->images, r->cap_images * sizeof(*r->images));
+	}
+	size_t idx = r->n_images++;
+	struct run_image *im = &r->images[idx];
+	memset(im, 0, sizeof(*im));
+	im->url = xstrdup(url);
+	im->first_article_id = a->id;
+	key.key = im->url;
+	key.data = (void *)(uintptr_t)idx;
+	if (!hsearch_r(key, ENTER, &found, &r->image_index))
+		die_oom();
+
+	if (util_starts_with_ci(url, "data:")) {
+		char *data;
+		size_t len;
+		if (decode_data_uri(url, &data, &len, r->img_opts.max_bytes) == 0) {
+			convert_bytes(r, idx, data, len);
+		} else {
+			im->st = IMG_FAILED;
+			im->reason = xstrdup("decode: unreadable data: URI");
+			r->images_done++;
+		}
+		return;
+	}
+	if (!is_http_url(url)) {
+		/* Local images are allowed only when the feed itself is local (the demo corpus). */
+		int local_feed = !is_http_url(rf->conf->url);
+		if (!local_feed) {
+			im->st = IMG_FAILED;
+			im->reason = xstrdup("fetch: only http and https images are fetched");
+			r->images_done++;
+			return;
+		}
+		char *path = local_image_path(url);
+		struct buf b = BUF_INIT;
+		struct err e = {0};
+		if (path && util_read_file(path, r->img_opts.max_bytes, &b, &e) == 0) {
+			size_t len;
+			char *data = buf_detach(&b, &len);
+			convert_bytes(r, idx, data, len);
+		} else {
+			im->st = IMG_FAILED;
+			im->reason = path ? xasprintf("read: %s", e.msg)
+					  : xstrdup("read: not a local file URL");
+			r->images_done++;
+			buf_release(&b);
+		}
+		free(path);
+		return;
+	}
+	enum referer_policy policy = rf->conf->referer;
+	char *ref = referer_for(rf->conf, rf, a, policy);
+	im->referer_alt = referer_for(rf->conf, rf, a,
+				      policy == REFERER_NONE ? REFERER_ARTICLE : REFERER_NONE);
+	if (!ref && !im->referer_alt)
+		im->referer_alt = referer_for(rf->conf, rf, a, REFERER_ORIGIN);
+	queue_image_fetch(r, idx, ref);
+	free(ref);
+}
+
+/* ---- articles ---- */
+
+/* fragment + <p><img src="url" alt=""/></p>, serialised by libxml2 so the URL is escaped. */
+static char *append_lead_image(const char *fragment, const char *url)
+{
+	xmlDocPtr doc = xmlNewDoc(BAD_CAST "1.0");
+	xmlNodePtr p = xmlNewNode(NULL, BAD_CAST "p");
+	xmlDocSetRootElement(doc, p);
+	xmlNodePtr img = xmlNewChild(p, NULL, BAD_CAST "img", NULL);
+	xmlNewProp(img, BAD_CAST "src", BAD_CAST url);
+	xmlNewProp(img, BAD_CAST "alt", BAD_CAST "");
+	xmlBufferPtr xb = xmlBufferCreate();
+	if (!doc || !p || !img || !xb)
+		die_oom();
+	xmlNodeDump(xb, doc, p, 0, 0);
+	char *out = xasprintf("%s%s", fragment ? fragment : "", (const char *)xmlBufferContent(xb));
+	xmlBufferFree(xb);
+	xmlFreeDoc(doc);
+	return out;
+}
+
+static void article_take_clean(struct run *r, struct run_feed *rf, struct article *a,
+			       struct clean_result *cr, const char *source)
+{
+	free(a->xhtml);
+	strlist_release(&a->images);
+	a->xhtml = cr->xhtml;
+	cr->xhtml = NULL;
+	a->images = cr->images;
+	memset(&cr->images, 0, sizeof(cr->images));
+	a->content_source = source;
+	if (!a->images.n && a->lead_image) {
+		/* The feed's lead image stands in when the content has none. */
+		strlist_add(&a->images, a->lead_image);
+		char *with_lead = append_lead_image(a->xhtml, a->lead_image);
+		free(a->xhtml);
+		a->xhtml = with_lead;
+	}
+	for (size_t i = 0; i < a->images.n; i++)
+		want_image(r, rf, a, a->images.items[i]);
+}
+
+static int clean_article_html(struct run *r, struct run_feed *rf, const char *html, size_t len,
+			      const char *base, const char *charset, struct clean_result *cr,
+			      struct err *e)
+{
+	struct clean_opts co = {
+		.base_url = base,
+		.charset = charset,
+		.device_width = (int)r->cfg->max_width,
+		.heading_base = 2,
+		.keep = rf->conf->keep.n ? &rf->conf->keep : NULL,
+		.remove = rf->conf->remove.n ? &rf->conf->remove : NULL,
+	};
+	return clean_html(html, len, &co, cr, e);
+}
+
+static void clean_from_feed(struct run *r, struct run_feed *rf, struct article *a)
+{
+	struct clean_result cr = {0};
+	struct err e = {0};
+	const char *html = a->content ? a->content : "";
+	const char *base = a->base_url ? a->base_url : a->link ? a->link : rf->conf->url;
+	if (clean_article_html(r, rf, html, strlen(html), base, NULL, &cr, &e) != 0) {
+		char *msg = xasprintf("feed \"%s\": article \"%s\": %s", rf->conf->name,
+				      a->title, e.msg);
+		report_add_warning(r->report, "clean", msg);
+		free(msg);
+		clean_result_release(&cr);
+		cr.xhtml = xstrdup("");
+	}
+	article_take_clean(r, rf, a, &cr, "feed");
+	clean_result_release(&cr);
+}
+
+static void page_fetched(void *user, struct fetch_response *resp)
+{
+	struct page_job *job = user;
+	struct run *r = job->run;
+	struct article *a = job->article;
+	struct run_feed *rf = job->feed;
+	int used = 0;
+	if (resp->error == FETCH_OK && resp->data) {
+		char *charset = content_type_charset(resp->content_type);
+		struct extract_result xr = {0};
+		struct err e = {0};
+		const char *base = resp->effective_url ? resp->effective_url : a->link;
+		if (extract_main(resp->data, resp->len, base, charset, &xr, &e) == 0) {
+			struct clean_result full = {0}, fromfeed = {0};
+			struct err ce = {0};
+			const char *feedhtml = a->content ? a->content : "";
+			clean_article_html(r, rf, feedhtml, strlen(feedhtml),
+					   a->base_url ? a->base_url : base, NULL, &fromfeed, &ce);
+			/* The page is already decoded to UTF-8 by the extractor. */
+			if (clean_article_html(r, rf, xr.html, strlen(xr.html), base, NULL, &full,
+					       &ce) == 0 &&
+			    full.text_chars > fromfeed.text_chars) {
+				article_take_clean(r, rf, a, &full, "fulltext");
+				used = 1;
+			}
+			clean_result_release(&full);
+			clean_result_release(&fromfeed);
+		} else {
+			log_debug("article %s: extract: %s", a->link, e.msg);
+		}
+		extract_result_release(&xr);
+		free(charset);
+	} else {
+		log_debug("article %s: fetch: %s", a->link, resp->error_msg ? resp->error_msg : "?");
+	}
+	if (!used)
+		clean_from_feed(r, rf, a);
+	free(job);
+}
+
+static int wants_fulltext(const struct feed_conf *fc, const struct article *a)
+{
+	if (!a->link || !is_http_url(a->link))
+		return 0;
+	if (fc->fulltext == FULLTEXT_YES)
+		return 1;
+	if (fc->fulltext == FULLTEXT_AUTO) {
+		const char *c = a->content ? a->content : "";
+		return extract_is_teaser(c, strlen(c), TEASER_MIN_CHARS);
+	}
+	return 0;
+}
+
+/* ---- feeds ---- */
+
+static int cmp_newest_first(const void *pa, const void *pb)
+{
+	const struct article *a = *(struct article *const *)pa;
+	const struct article *b = *(struct article *const *)pb;
+	if (a->published != b->published)
+		return a->published > b->published ? -1 : 1;
+	return 0;
+}
+
+static void select_fresh(struct run *r, struct run_feed *rf)
+{
+	const struct config *cfg = r->cfg;
+	long limit = rf->conf->max_articles >= 0 ? rf->conf->max_articles
+						 : cfg->max_articles_per_feed;
+	rf->fresh = xcalloc(rf->doc.n_items ? rf->doc.n_items : 1, sizeof(*rf->fresh));
+	for (size_t i = 0; i < rf->doc.n_items; i++) {
+		struct article *a = &rf->doc.items[i];
+		struct err e = {0};
+		int d = state_is_delivered(r->state, rf->conf->url, a->id, &e);
+		if (d < 0) {
+			report_add_warning(r->report, "state", e.msg);
+			d = 0;
+		}
+		if (d) {
+			rf->skipped_delivered++;
+			continue;
+		}
+		if (cfg->max_age_h > 0 && a->published >= 0 && !a->date_guessed &&
+		    a->published < r->now - cfg->max_age_h * 3600) {
+			rf->skipped_old++;
+			continue;
+		}
+		rf->fresh[rf->n_fresh++] = a;
+	}
+	/* Stable newest-first: qsort is not stable, so break ties by document order. */
+	for (size_t i = 1; i < rf->n_fresh; i++) {
+		struct article *x = rf->fresh[i];
+		size_t j = i;
+		while (j > 0 && cmp_newest_first(&x, &rf->fresh[j - 1]) < 0) {
+			rf->fresh[j] = rf->fresh[j - 1];
+			j--;
+		}
+		rf->fresh[j] = x;
+	}
+	if (limit > 0 && rf->n_fresh > (size_t)limit) {
+		rf->skipped_limit = (int)(rf->n_fresh - (size_t)limit);
+		rf->n_fresh = (size_t)limit;
+	}
+}
+
+static void feed_fetched(void *user, struct fetch_response *resp)
+{
+	struct run_feed *rf = user;
+	rf->fetched = 1;
+	rf->status = resp->status;
+	rf->seconds = resp->seconds;
+	rf->bytes = resp->len;
+	if (resp->error != FETCH_OK) {
+		rf->failed = 1;
+		rf->error = xasprintf("fetch: %s", resp->error_msg ? resp->error_msg : "failed");
+		return;
+	}
+	rf->etag = xstrdup(resp->etag);
+	rf->last_modified = xstrdup(resp->last_modified);
+	if (resp->not_modified) {
+		rf->not_modified = 1;
+		return;
+	}
+	char *charset = content_type_charset(resp->content_type);
+	struct feed_parse_opts po = {
+		.url = resp->effective_url ? resp->effective_url : rf->conf->url,
+		.http_charset = charset,
+		.fetch_time = util_now(),
+	};
+	struct err e = {0};
+	if (feed_parse(resp->data ? resp->data : "", resp->len, &po, &rf->doc, &e) != 0) {
+		rf->failed = 1;
+		rf->error = xasprintf("parse: %s", e.msg);
+		feed_doc_release(&rf->doc);
+	}
+	free(charset);
+}
+
+struct feed_job {
+	struct run *run;
+	struct run_feed *feed;
+};
+
+static void feed_done(void *user, struct fetch_response *resp)
+{
+	struct feed_job *job = user;
+	struct run *r = job->run;
+	struct run_feed *rf = job->feed;
+	free(job);
+	feed_fetched(rf, resp);
+	r->feeds_done++;
+	if (rf->failed) {
+		log_error("feed \"%s\": %s", rf->conf->name, rf->error);
+	} else if (!rf->not_modified) {
+		select_fresh(r, rf);
+		log_info("feed \"%s\": %zu items, %zu new", rf->conf->name, rf->doc.n_items,
+			 rf->n_fresh);
+		for (size_t i = 0; i < rf->n_fresh; i++) {
+			struct article *a = rf->fresh[i];
+			if (wants_fulltext(rf->conf, a)) {
+				struct page_job *pj = xcalloc(1, sizeof(*pj));
+				pj->run = r;
+				pj->article = a;
+				pj->feed = rf;
+				char *ref = referer_for(rf->conf, rf, a, REFERER_ORIGIN);
+				struct fetch_request req = {
+					.url = a->link,
+					.max_bytes = MAX_PAGE_BYTES,
+					.check_private = 1,
+					.referer = ref,
+					.headers = rf->conf->headers.n ? &rf->conf->headers : NULL,
+					.proxies = rf->conf->proxies.n ? &rf->conf->proxies : NULL,
+					.priority = PRIORITY_PAGE,
+				};
+				fetch_add(r->fetcher, &req, page_fetched, pj);
+				free(ref);
+			} else {
+				clean_from_feed(r, rf, a);
+			}
+		}
+	} else {
+		log_info("feed \"%s\": not modified", rf->conf->name);
+	}
+	progress_draw(r, 0);
+}
+
+/* ---- book ---- */
+
+static int cmp_book_image(const void *a, const void *b)
+{
+	return strcmp(((const struct book_image *)a)->url, ((const struct book_image *)b)->url);
+}
+
+static const char *section_lang(const struct run_feed *rf, const char *book_lang)
+{
+	const char *l = rf->conf->lang ? rf->conf->lang : rf->doc.lang;
+	if (!l || !*l)
+		return NULL;
+	/* Only the primary subtag decides whether the pages need their own language. */
+	size_t n = strcspn(l, "-_");
+	size_t m = strcspn(book_lang, "-_");
+	if (n == m && strncasecmp(l, book_lang, n) == 0)
+		return NULL;
+	return l;
+}
+
+/* A stable urn:uuid (version 5 layout over SHA-256) of the book's content. */
+static char *book_uuid(const struct book *b)
+{
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int md_len = 0;
+	if (!ctx)
+		die_oom();
+	EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
+	EVP_DigestUpdate(ctx, b->title, strlen(b->title));
+	for (size_t s = 0; s < b->n_sections; s++)
+		for (size_t i = 0; i < b->sections[s].n_articles; i++) {
+			const char *id = b->sections[s].articles[i].article->id;
+			EVP_DigestUpdate(ctx, "\n", 1);
+			EVP_DigestUpdate(ctx, id, strlen(id));
+		}
+	EVP_DigestFinal_ex(ctx, md, &md_len);
+	EVP_MD_CTX_free(ctx);
+	md[6] = (unsigned char)((md[6] & 0x0F) | 0x50);
+	md[8] = (unsigned char)((md[8] & 0x3F) | 0x80);
+	return xasprintf("urn:uuid:%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
+			 "%02x%02x%02x%02x%02x%02x",
+			 md[0], md[1], md[2], md[3], md[4], md[5], md[6], md[7], md[8], md[9],
+			 md[10], md[11], md[12], md[13], md[14], md[15]);
+}
+
+static void collect_text(struct codepoints *cp, const struct book *b)
+{
+	codepoints_add_utf8(cp, b->title);
+	for (size_t s = 0; s < b->n_sections; s++) {
+		codepoints_add_utf8(cp, b->sections[s].title);
+		for (size_t i = 0; i < b->sections[s].n_articles; i++) {
+			const struct article *a = b->sections[s].articles[i].article;
+			codepoints_add_utf8(cp, a->title);
+			if (a->author)
+				codepoints_add_utf8(cp, a->author);
+			if (a->xhtml)
+				codepoints_add_utf8(cp, a->xhtml);
+		}
+	}
+}
+
+static int book_has_cjk(const struct book *b)
+{
+	if (util_has_cjk(b->title))
+		return 1;
+	for (size_t s = 0; s < b->n_sections; s++) {
+		if (util_has_cjk(b->sections[s].title))
+			return 1;
+		for (size_t i = 0; i < b->sections[s].n_articles; i++) {
+			const struct article *a = b->sections[s].articles[i].article;
+			if (util_has_cjk(a->title) || (a->xhtml && util_has_cjk(a->xhtml)))
+				return 1;
+		}
+	}
+	return 0;
+}
+
+static void local_tm(int64_t t, struct tm *tm)
+{
+	time_t tt = (time_t)t;
+	if (!localtime_r(&tt, tm))
+		memset(tm, 0, sizeof(*tm));
+}
+
+static char *expand_output(const char *pattern, int64_t t)
+{
+	struct tm tm;
+	local_tm(t, &tm);
+	char out[4096];
+	/* The pattern is the user's own output setting; strftime cannot overflow out. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+	size_t n = strftime(out, sizeof(out), pattern, &tm);
+#pragma GCC diagnostic pop
+	return n ? xstrdup(out) : xstrdup(pattern);
+}
+
+/* Font and cover: both optional, both degrade to nothing with a warning. */
+static void add_font_and_cover(struct run *r, struct book *b, const int *counts)
+{
+	const struct config *cfg = r->cfg;
+	struct font_choice fc = {0};
+	struct err e = {0};
+	int have_font = 0;
+	const char *spec = cfg->font ? cfg->font : "auto";
+	int cjk = book_has_cjk(b);
+	if (strcmp(spec, "none") != 0 && (cjk || strcmp(spec, "auto") != 0)) {
+		if (font_resolve(spec, cfg->dir, &fc, &e) == 0)
+			have_font = 1;
+		else
+			report_add_warning(r->report, "font", e.msg), log_error("font: %s", e.msg);
+	}
+	if (have_font) {
+		struct codepoints cp = {0}, missing = {0};
+		collect_text(&cp, b);
+		struct buf sub = BUF_INIT;
+		const char *ext = "ttf";
+		if (font_subset(&fc, &cp, &sub, &ext, &e) == 0) {
+			char *path = xasprintf("%s/font.%s", r->tmpdir, ext);
+			if (util_write_file_atomic(path, sub.data, sub.len, &e) == 0) {
+				b->font_path = path;
+				b->font_media_type = strcmp(ext, "otf") == 0 ? "font/otf" : "font/ttf";
+			} else {
+				free(path);
+			}
+		} else {
+			report_add_warning(r->report, "font", e.msg);
+			log_error("font: %s", e.msg);
+		}
+		if (font_missing(&fc, &cp, &missing, &e) == 0 && missing.n) {
+			struct buf list = BUF_INIT;
+			for (size_t i = 0; i < missing.n && i < 50; i++)
+				buf_printf(&list, "%sU+%04X", i ? " " : "", (unsigned)missing.cp[i]);
+			char *msg = xasprintf("%s lacks %zu characters of the book: %s%s", fc.family
+					      ? fc.family : fc.path, missing.n, list.data,
+					      missing.n > 50 ? " …" : "");
+			report_add_warning(r->report, "font", msg);
+			log_info("font: %s", msg);
+			free(msg);
+			buf_release(&list);
+		}
+		buf_release(&sub);
+		codepoints_release(&cp);
+		codepoints_release(&missing);
+	}
+
+	struct cover_feed *cf = xcalloc(b->n_sections ? b->n_sections : 1, sizeof(*cf));
+	int total = 0;
+	for (size_t s = 0; s < b->n_sections; s++) {
+		cf[s].name = b->sections[s].title;
+		cf[s].n_articles = counts[s];
+		total += counts[s];
+	}
+	struct tm tm;
+	local_tm(b->date, &tm);
+	char date_text[64];
+	strftime(date_text, sizeof(date_text), "%A, %-d %B %Y", &tm);
+	struct cover_spec cs = {
+		.title = cfg->title,
+		.date_text = date_text,
+		.volume_label = b->volume_label,
+		.feeds = cf,
+		.n_feeds = b->n_sections,
+		.total_articles = total,
+		.font_path = have_font ? fc.path : NULL,
+		.font_index = have_font ? fc.index : 0,
+		.width = (int)cfg->max_width,
+		.height = (int)cfg->max_height,
+		.quality = (int)cfg->jpeg_quality,
+	};
+	struct buf jpeg = BUF_INIT;
+	if (cover_render(&cs, &jpeg, &e) == 0) {
+		char *path = xasprintf("%s/cover.jpg", r->tmpdir);
+		if (util_write_file_atomic(path, jpeg.data, jpeg.len, &e) == 0)
+			b->cover_path = path;
+		else
+			free(path);
+	} else {
+		report_add_warning(r->report, "cover", e.msg);
+		log_error("cover: %s", e.msg);
+	}
+	buf_release(&jpeg);
+	free(cf);
+	font_choice_release(&fc);
+}
+
+/* Builds the book from what the run gathered. counts[s] gets each section's article count. */
+static void build_book(struct run *r, struct book *b, int **counts_out)
+{
+	const struct config *cfg = r->cfg;
+	memset(b, 0, sizeof(*b));
+	b->date = r->now;
+	struct tm tm;
+	local_tm(r->now, &tm);
+	b->tz_offset_s = (int)tm.tm_gmtoff;
+	char day[32];
+	strftime(day, sizeof(day), "%Y-%m-%d", &tm);
+	b->title = xasprintf("%s %s", cfg->title, day);
+	b->language = xstrdup(cfg->language);
+	b->templates_dir = xstrdup(r->o->templates_dir);
+	b->sections = xcalloc(r->n_feeds ? r->n_feeds : 1, sizeof(*b->sections));
+	int *counts = xcalloc(r->n_feeds ? r->n_feeds : 1, sizeof(*counts));
+	for (size_t i = 0; i < r->n_feeds; i++) {
+		struct run_feed *rf = &r->feeds[i];
+		if (!rf->n_fresh)
+			continue;
+		struct book_section *s = &b->sections[b->n_sections];
+		s->title = xstrdup(rf->conf->name);
+		s->lang = xstrdup(section_lang(rf, cfg->language));
+		s->articles = xcalloc(rf->n_fresh, sizeof(*s->articles));
+		for (size_t k = 0; k < rf->n_fresh; k++) {
+			s->articles[k].article = rf->fresh[k];
+			s->articles[k].feed_name = rf->conf->name;
+		}
+		s->n_articles = rf->n_fresh;
+		counts[b->n_sections] = (int)rf->n_fresh;
+		strlist_add(&b->subjects, rf->conf->name);
+		b->n_sections++;
+	}
+	/* Image files are numbered in reading order, so the book does not depend on the order
+	 * in which downloads happened to finish. */
+	b->images = xcalloc(r->n_images ? r->n_images : 1, sizeof(*b->images));
+	size_t seq = 0;
+	for (size_t s = 0; s < b->n_sections; s++)
+		for (size_t k = 0; k < b->sections[s].n_articles; k++) {
+			const struct article *a = b->sections[s].articles[k].article;
+			for (size_t j = 0; j < a->images.n; j++) {
+				ENTRY key = {.key = a->images.items[j]}, *found = NULL;
+				if (!hsearch_r(key, FIND, &found, &r->image_index) || !found)
+					continue;
+				struct run_image *im = &r->images[(uintptr_t)found->data];
+				int seen = 0;
+				for (size_t q = 0; q < b->n_images && !seen; q++)
+					seen = b->images[q].url == im->url ||
+					       strcmp(b->images[q].url, im->url) == 0;
+				if (seen)
+					continue;
+				struct book_image *bi = &b->images[b->n_images++];
+				bi->url = xstrdup(im->url);
+				if (im->st == IMG_DONE) {
+					bi->href = xasprintf("images/%04zu.jpg", ++seq);
+					bi->path = xstrdup(im->tmp_path);
+					bi->width = im->w_out;
+					bi->height = im->h_out;
+				}
+			}
+		}
+	qsort(b->images, b->n_images, sizeof(*b->images), cmp_book_image);
+	b->identifier = book_uuid(b);
+	*counts_out = counts;
+}
+
+/* ---- the run ---- */
+
+static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)sb, (void)flag, (void)ftw;
+	return remove(path);
+}
+
+static int fsync_path(const char *path, struct err *e)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || fsync(fd) != 0) {
+		err_set(e, errno, "%s: fsync: %s", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
+static void report_everything(struct run *r)
+{
+	for (size_t i = 0; i < r->n_feeds; i++) {
+		struct run_feed *rf = &r->feeds[i];
+		struct report_feed f = {
+			.name = rf->conf->name,
+			.url = rf->conf->url,
+			.http_status = rf->status,
+			.bytes = rf->bytes,
+			.seconds = rf->seconds,
+			.not_modified = rf->not_modified,
+			.error = rf->error,
+			.format = rf->doc.format,
+			.articles_total = (int)rf->doc.n_items,
+			.articles_new = (int)rf->n_fresh,
+			.skipped_delivered = rf->skipped_delivered,
+			.skipped_old = rf->skipped_old,
+			.skipped_limit = rf->skipped_limit,
+			.warnings = &rf->doc.warnings,
+		};
+		report_add_feed(r->report, &f);
+		for (size_t k = 0; k < rf->n_fresh; k++) {
+			const struct article *a = rf->fresh[k];
+			struct report_article ra = {
+				.feed = rf->conf->name,
+				.id = a->id,
+				.title = a->title,
+				.link = a->link,
+				.content_source = a->content_source ? a->content_source : "feed",
+				.n_images = (int)a->images.n,
+			};
+			report_add_article(r->report, &ra);
+		}
+	}
+	for (size_t i = 0; i < r->n_images; i++) {
+		struct run_image *im = &r->images[i];
+		struct report_image ri = {
+			.url = util_starts_with_ci(im->url, "data:") ? "data:…" : im->url,
+			.article_id = im->first_article_id,
+			.http_status = im->http_status,
+			.bytes_in = im->bytes_in,
+			.bytes_out = im->bytes_out,
+			.width_in = im->w_in,
+			.height_in = im->h_in,
+			.width_out = im->w_out,
+			.height_out = im->h_out,
+			.format = im->format,
+			.seconds = im->seconds,
+			.dropped = im->st == IMG_DONE ? NULL : im->reason ? im->reason : "not fetched",
+		};
+		report_add_image(r->report, &ri);
+	}
+	if (r->images_dropped_limit) {
+		char *msg = xasprintf("%zu images over the limit of %d per digest were dropped",
+				      r->images_dropped_limit, MAX_IMAGES);
+		report_add_warning(r->report, "image", msg);
+		free(msg);
+	}
+}
+
+static void start_fetches(struct run *r)
+{
+	for (size_t i = 0; i < r->n_feeds; i++) {
+		struct run_feed *rf = &r->feeds[i];
+		struct http_cache hc = {0};
+		struct err e = {0};
+		if (state_http_get(r->state, rf->conf->url, &hc, &e) != 0)
+			report_add_warning(r->report, "state", e.msg);
+		struct feed_job *job = xcalloc(1, sizeof(*job));
+		job->run = r;
+		job->feed = rf;
+		struct fetch_request req = {
+			.url = rf->conf->url,
+			.max_bytes = (size_t)r->cfg->max_feed_bytes,
+			.allow_file = 1,
+			.etag = hc.etag,
+			.last_modified = hc.last_modified,
+			.headers = rf->conf->headers.n ? &rf->conf->headers : NULL,
+			.proxies = rf->conf->proxies.n ? &rf->conf->proxies : NULL,
+			.priority = PRIORITY_FEED,
+		};
+		fetch_add(r->fetcher, &req, feed_done, job);
+		http_cache_release(&hc);
+	}
+}
+
+static int commit_state(struct run *r, const char *book_path, struct err *e)
+{
+	size_t n_items = 0, n_http = 0;
+	for (size_t i = 0; i < r->n_feeds; i++)
+		n_items += r->feeds[i].n_fresh;
+	struct delivery_item *items = xcalloc(n_items ? n_items : 1, sizeof(*items));
+	struct http_update *http = xcalloc(r->n_feeds ? r->n_feeds : 1, sizeof(*http));
+	n_items = 0;
+	for (size_t i = 0; i < r->n_feeds; i++) {
+		struct run_feed *rf = &r->feeds[i];
+		for (size_t k = 0; k < rf->n_fresh; k++) {
+			items[n_items].feed_key = rf->conf->url;
+			items[n_items].article_id = rf->fresh[k]->id;
+			items[n_items].title = rf->fresh[k]->title;
+			items[n_items].published = rf->fresh[k]->published;
+			n_items++;
+		}
+		if (!rf->failed && rf->fetched && (rf->etag || rf->last_modified)) {
+			http[n_http].url = rf->conf->url;
+			http[n_http].etag = rf->etag;
+			http[n_http].last_modified = rf->last_modified;
+			n_http++;
+		}
+	}
+	int rc = state_commit(r->state, book_path, r->now, items, n_items, http, n_http, e);
+	free(items);
+	free(http);
+	return rc;
+}
+
+static int send_books(const struct config *cfg, const char *const *paths, const char *const *names,
+		      size_t n, struct err *e)
+{
+	const struct mail_conf *m = &cfg->mail;
+	char *password = NULL;
+	if ((m->password_env || m->password_file || m->password_command) &&
+	    mail_resolve_password(m->password_env, m->password_file, m->password_command,
+				  &password, e) != 0)
+		return -1;
+	struct mail_settings ms = {
+		.smtp_url = m->smtp_url,
+		.tls_none = m->tls && strcmp(m->tls, "none") == 0,
+		.user = m->user,
+		.password = password,
+		.ca_file = m->ca_file,
+		.from = m->from,
+		.to = &m->to,
+		.subject = m->subject,
+		.body = m->body,
+		.max_mail_size = m->max_mail_size,
+		.verbose = log_get_level() >= LOG_DEBUG,
+	};
+	int rc = mail_send(&ms, paths, names, n, e);
+	if (password) {
+		explicit_bzero(password, strlen(password));
+		free(password);
+	}
+	return rc;
+}
+
+int pipeline_send(const struct config *cfg, const char *const *paths, size_t n)
+{
+	const char **names = xcalloc(n ? n : 1, sizeof(*names));
+	for (size_t i = 0; i < n; i++) {
+		const char *slash = strrchr(paths[i], '/');
+		names[i] = slash ? slash + 1 : paths[i];
+	}
+	struct err e = {0};
+	int rc = send_books(cfg, paths, names, n, &e);
+	free(names);
+	if (rc != 0) {
+		log_error("%s", e.msg);
+		return e.code == MAIL_ERR_TEMPORARY ? EXIT_TEMPFAIL
+		       : e.code == MAIL_ERR_CONFIG ? EXIT_CONFIG
+						   : EXIT_UNAVAILABLE;
+	}
+	log_info("mail: sent %zu book(s) to %zu recipient(s)", n, cfg->mail.to.n);
+	return EXIT_OK_;
+}
+
+int pipeline_run(const struct pipeline_opts *o)
+{
+	const struct config *cfg = o->cfg;
+	struct run r = {0};
+	struct book book = {0};
+	int *counts = NULL;
+	char *out_path = NULL, *tmp_out = NULL;
+	int rc = EXIT_SOFTWARE;
+	struct err e = {0};
+	int mail_on = cfg->mail.enabled && !o->no_mail;
+
+	r.o = o;
+	r.cfg = cfg;
+	r.now = util_now();
+	r.t0 = util_monotonic();
+	r.report = report_new(r.now);
+	r.img_opts = (struct image_opts){
+		.max_width = (int)cfg->max_width,
+		.max_height = (int)cfg->max_height,
+		.quality = (int)cfg->jpeg_quality,
+		.max_bytes = (size_t)cfg->max_image_bytes,
+		.max_pixels = (uint64_t)cfg->max_image_pixels,
+		.min_side = 16,
+	};
+	if (!hcreate_r(MAX_IMAGES * 2, &r.image_index))
+		die_oom();
+
+	if (state_open(o->state_path, o->lock_wait_s, &r.state, &e) != 0) {
+		log_error("state: %s", e.msg);
+		rc = e.code == EAGAIN || e.code == EWOULDBLOCK ? EXIT_TEMPFAIL : EXIT_IOERR;
+		goto out;
+	}
+	const char *tmpbase = getenv("TMPDIR");
+	char *tmpl = xasprintf("%s/inkdigest.XXXXXX", tmpbase && *tmpbase ? tmpbase : "/tmp");
+	if (!mkdtemp(tmpl)) {
+		log_error("temporary folder %s: %s", tmpl, strerror(errno));
+		free(tmpl);
+		rc = EXIT_CANTCREAT;
+		goto out;
+	}
+	r.tmpdir = tmpl;
+
+	r.n_feeds = cfg->n_feeds;
+	r.feeds = xcalloc(r.n_feeds ? r.n_feeds : 1, sizeof(*r.feeds));
+	for (size_t i = 0; i < r.n_feeds; i++)
+		r.feeds[i].conf = &cfg->feeds[i];
+
+	struct fetch_opts fo = {
+		.max_total = (int)cfg->concurrency,
+		.max_per_host = (int)cfg->per_host,
+		.connect_timeout_ms = cfg->connect_timeout_s * 1000,
+		.timeout_ms = cfg->timeout_s * 1000,
+		.max_redirects = 5,
+		.max_retries = 2,
+		.proxy = cfg->proxy,
+		.ca_file = cfg->mail.ca_file,
+		.block_private = cfg->block_private_addresses,
+		.verbose = log_get_level() >= LOG_DEBUG,
+	};
+	r.fetcher = fetch_new(&fo);
+	pool_start(&r);
+	double t_stage = util_monotonic();
+	start_fetches(&r);
+	fetch_run(r.fetcher, idle_cb, &r);
+	pool_collect(&r, 1);
+	report_set_stage_time(r.report, "fetch_convert", util_monotonic() - t_stage);
+	progress_draw(&r, 1);
+
+	size_t n_ok = 0, n_failed = 0, n_new = 0;
+	for (size_t i = 0; i < r.n_feeds; i++) {
+		if (r.feeds[i].failed)
+			n_failed++;
+		else
+			n_ok++;
+		n_new += r.feeds[i].n_fresh;
+	}
+	report_everything(&r);
+
+	if (n_new == 0) {
+		if (commit_state(&r, NULL, &e) != 0) {
+			log_error("state: %s", e.msg);
+			rc = EXIT_IOERR;
+			goto out;
+		}
+		if (n_failed && !n_ok) {
+			log_error("every feed failed: no book written");
+			rc = EXIT_UNAVAILABLE;
+		} else {
+			log_info("nothing new: no book written");
+			rc = EXIT_OK_;
+		}
+		goto out;
+	}
+
+	t_stage = util_monotonic();
+	build_book(&r, &book, &counts);
+	add_font_and_cover(&r, &book, counts);
+	report_set_stage_time(r.report, "font_cover", util_monotonic() - t_stage);
+
+	out_path = o->output ? xstrdup(o->output) : expand_output(cfg->output, r.now);
+	tmp_out = xasprintf("%s.part-%ld", out_path, (long)getpid());
+	t_stage = util_monotonic();
+	if (epub_write(&book, tmp_out, &e) != 0) {
+		log_error("book %s: %s", out_path, e.msg);
+		unlink(tmp_out);
+		rc = EXIT_CANTCREAT;
+		goto out;
+	}
+	if (fsync_path(tmp_out, &e) != 0 || rename(tmp_out, out_path) != 0 ||
+	    util_fsync_dir_of(out_path, &e) != 0) {
+		if (!e.code)
+			err_set(&e, errno, "%s: rename: %s", out_path, strerror(errno));
+		log_error("book %s: %s", out_path, e.msg);
+		unlink(tmp_out);
+		rc = EXIT_CANTCREAT;
+		goto out;
+	}
+	report_set_stage_time(r.report, "epub", util_monotonic() - t_stage);
+	struct stat st;
+	size_t book_bytes = stat(out_path, &st) == 0 ? (size_t)st.st_size : 0;
+	report_add_book(r.report, out_path, book_bytes);
+
+	if (mail_on) {
+		const char *paths[1] = {out_path};
+		const char *slash = strrchr(out_path, '/');
+		const char *names[1] = {slash ? slash + 1 : out_path};
+		if (send_books(cfg, paths, names, 1, &e) != 0) {
+			log_error("%s (the book stays at %s; its articles will be sent again)",
+				  e.msg, out_path);
+			report_set_mail(r.report, e.code == MAIL_ERR_TEMPORARY ? "temporary failure"
+										: "failed",
+					e.msg);
+			rc = e.code == MAIL_ERR_TEMPORARY ? EXIT_TEMPFAIL
+			     : e.code == MAIL_ERR_CONFIG ? EXIT_CONFIG
+							 : EXIT_UNAVAILABLE;
+			goto out;
+		}
+		report_set_mail(r.report, "sent", NULL);
+	}
+
+	if (commit_state(&r, out_path, &e) != 0) {
+		log_error("state: %s (the book was written to %s)", e.msg, out_path);
+		rc = EXIT_IOERR;
+		goto out;
+	}
+	size_t delivered = 0, dropped = 0;
+	for (size_t i = 0; i < r.n_images; i++)
+		r.images[i].st == IMG_DONE ? delivered++ : dropped++;
+	log_info("wrote %s: %zu articles from %zu feeds, %zu images (%zu dropped), %.1f MB, "
+		 "%.1f s",
+		 out_path, n_new, book.n_sections, delivered, dropped, (double)book_bytes / 1e6,
+		 util_monotonic() - r.t0);
+	/* The book's path on stdout, for scripts (`book=$(inkdigest run)`); nothing under -q. */
+	if (log_get_level() > LOG_ERROR)
+		printf("%s\n", out_path);
+	rc = EXIT_OK_;
+
+out:
+	if (r.fetcher)
+		fetch_free(r.fetcher);
+	pool_stop(&r);
+	if (r.report) {
+		char summary[256];
+		snprintf(summary, sizeof(summary), "exit %d", rc);
+		report_finish(r.report, util_now(), rc, summary);
+		if (o->report_path && report_write(r.report, o->report_path, &e) != 0)
+			log_error("report: %s", e.msg);
+		if (r.state) {
+			char *json = report_to_json(r.report);
+			state_log_run(r.state, r.now, util_now(), rc, summary, json, &e);
+			free(json);
+		}
+		report_free(r.report);
+	}
+	if (r.state)
+		state_close(r.state);
+	if (r.tmpdir) {
+		nftw(r.tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+		free(r.tmpdir);
+	}
+	book_release(&book);
+	free(counts);
+	for (size_t i = 0; i < r.n_feeds; i++) {
+		feed_doc_release(&r.feeds[i].doc);
+		free(r.feeds[i].fresh);
+		free(r.feeds[i].error);
+		free(r.feeds[i].etag);
+		free(r.feeds[i].last_modified);
+	}
+	free(r.feeds);
+	for (size_t i = 0; i < r.n_images; i++) {
+		free(r.images[i].url);
+		free(r.images[i].tmp_path);
+		free(r.images[i].reason);
+		free(r.images[i].referer_alt);
+	}
+	free(r.images);
+	hdestroy_r(&r.image_index);
+	free(out_path);
+	free(tmp_out);
+	return rc;
+}

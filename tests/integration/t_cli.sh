@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# The command line: --help and --version, each subcommand's --help, usage errors (64), config
+# errors as FILE:LINE (78), profiles, import-opml, log and state forget.
+source "$(dirname "$0")/lib.sh"
+fx="$SRCDIR/tests/fixtures/cli"
+
+"$INKDIGEST" --help | grep -q "inkdigest run" || fail "--help lacks run"
+"$INKDIGEST" --version | grep -Eq '^inkdigest [0-9]+\.[0-9]+' || fail "--version"
+for c in run check inspect import-opml send log state profiles; do
+  "$INKDIGEST" "$c" --help | grep -q "Usage: inkdigest $c" || fail "$c --help"
+done
+pass "help and version"
+
+expect_code() {  # expect_code CODE CMD...
+  local want=$1; shift
+  set +e; "$@" >"$WORK/o" 2>"$WORK/e"; local got=$?; set -e
+  [ "$got" = "$want" ] || { cat "$WORK/e" >&2; fail "$* exited $got, expected $want"; }
+}
+expect_code 64 "$INKDIGEST"
+expect_code 64 "$INKDIGEST" frobnicate
+expect_code 64 "$INKDIGEST" run --bogus
+expect_code 64 "$INKDIGEST" run extra-operand
+expect_code 64 "$INKDIGEST" inspect
+expect_code 64 "$INKDIGEST" log -5
+expect_code 64 "$INKDIGEST" state forget
+expect_code 64 "$INKDIGEST" run --wait soon
+grep -q "Try 'inkdigest --help'" "$WORK/e" || fail "usage errors do not point at --help"
+expect_code 66 "$INKDIGEST" check -c "$WORK/missing.ini"
+pass "usage errors exit 64, a missing config 66"
+
+expect_code 78 "$INKDIGEST" check -c "$fx/bad.ini"
+for line in 3 4 6 11; do
+  grep -q "^$fx/bad.ini:$line: " "$WORK/e" || { cat "$WORK/e" >&2; fail "no error for line $line"; }
+done
+expect_code 0 "$INKDIGEST" check -c "$SRCDIR/examples/demo.ini"
+grep -q "3 feeds" "$WORK/o" || fail "check does not summarise the demo config"
+pass "check reports every problem as FILE:LINE and accepts the demo"
+
+"$INKDIGEST" profiles >"$WORK/p"
+grep -Eq '^kindle-paperwhite +1236x1648' "$WORK/p" || fail "profiles lacks kindle-paperwhite 1236x1648"
+pass "profiles"
+
+"$INKDIGEST" import-opml "$fx/feeds.opml" >"$WORK/imported.ini"
+grep -q '^\[feed "LWN.net"\]$' "$WORK/imported.ini" || fail "import-opml: LWN"
+grep -q '^url = https://lwn.net/headlines/rss$' "$WORK/imported.ini" || fail "import-opml: url"
+grep -q '^group = Tech$' "$WORK/imported.ini" || fail "import-opml: group"
+grep -q '^\[feed "新智元"\]$' "$WORK/imported.ini" || fail "import-opml: CJK name"
+{ printf '[digest]\ntitle = t\n\n'; cat "$WORK/imported.ini"; } >"$WORK/round.ini"
+"$INKDIGEST" check -c "$WORK/round.ini" >/dev/null || fail "imported sections are not a valid config"
+expect_code 66 "$INKDIGEST" import-opml "$WORK/none.opml"
+pass "import-opml prints sections that check accepts"
+
+# log and state forget on a real state.
+export SOURCE_DATE_EPOCH=1795680000
+"$INKDIGEST" run -q -c "$SRCDIR/examples/demo.ini" --state "$WORK/s.db" -o "$WORK/b.epub" || fail "run"
+"$INKDIGEST" log --state "$WORK/s.db" -c "$SRCDIR/examples/demo.ini" >"$WORK/log" || fail "log"
+[ "$(grep -c . "$WORK/log")" -ge 1 ] || fail "log shows no run"
+"$INKDIGEST" state forget "新智元" -c "$SRCDIR/examples/demo.ini" --state "$WORK/s.db" >"$WORK/f" || fail "forget"
+grep -q "forgot 3 " "$WORK/f" || { cat "$WORK/f" >&2; fail "forget did not forget the feed's 3 articles"; }
+"$INKDIGEST" run -q -c "$SRCDIR/examples/demo.ini" --state "$WORK/s.db" -o "$WORK/b2.epub" || fail "run 2"
+python3 "$SRCDIR/tests/integration/epub_inspect.py" "$WORK/b2.epub" --box 1236x1648 \
+  --expect-sections 1 --expect-articles 3 || fail "after forget, the next book holds the feed again"
+"$INKDIGEST" state forget --all -c "$SRCDIR/examples/demo.ini" --state "$WORK/s.db" >"$WORK/f" || fail "forget --all"
+grep -q "forgot 10 " "$WORK/f" || { cat "$WORK/f" >&2; fail "forget --all"; }
+pass "log and state forget"
