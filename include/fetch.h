@@ -19,6 +19,8 @@ enum fetch_error {
 	FETCH_ERR_LOCAL          /* local file error for file:// or a path */
 };
 
+/* A zero field takes its default (so a zeroed struct is the defaults); a negative max_redirects,
+ * max_retries or low_speed_bytes means none. A proxy of "" or "direct" means no proxy. */
 struct fetch_opts {
 	int max_total;           /* concurrent transfers (default 8) */
 	int max_per_host;        /* default 2 */
@@ -51,7 +53,7 @@ struct fetch_request {
 
 struct fetch_response {
 	const char *url;         /* the requested URL */
-	const char *effective_url;  /* after redirects */
+	const char *effective_url;  /* after redirects, without userinfo */
 	long status;             /* HTTP status, 0 for file:// or no response */
 	int not_modified;        /* 1 on 304 */
 	char *data;              /* body (NUL-terminated); the callback may take it and set NULL */
@@ -79,6 +81,10 @@ int fetch_run(struct fetcher *f, void (*idle)(void *user), void *idle_user);
 /* How many transfers are queued or running. */
 size_t fetch_pending(const struct fetcher *f);
 void fetch_free(struct fetcher *f);
+
+/* url without its userinfo (user:password@), for logs and reports; a new string the caller
+ * frees. An unparseable URL gives a placeholder, never the input. */
+char *fetch_url_redact(const char *url);
 
 /* Process-wide libcurl init/cleanup; call once from main. */
 int fetch_global_init(void);
