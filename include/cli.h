@@ -6,9 +6,8 @@
 /* sysexits-style exit codes, decided only here. */
 enum exit_code {
 	EXIT_OK_ = 0,            /* a book was written (and mailed), or nothing new */
-	EXIT_PARTIAL = 1,        /* book written, but some feeds failed */
 	EXIT_USAGE = 64,         /* EX_USAGE */
-	EXIT_DATAERR = 65,       /* EX_DATAERR: bad input file (e.g. unreadable book to send) */
+	EXIT_DATAERR = 65,       /* EX_DATAERR: bad input file (e.g. an OPML file that does not parse) */
 	EXIT_NOINPUT = 66,       /* EX_NOINPUT: config or file missing */
 	EXIT_UNAVAILABLE = 69,   /* EX_UNAVAILABLE: every feed failed */
 	EXIT_SOFTWARE = 70,      /* EX_SOFTWARE: internal error */

@@ -152,6 +152,9 @@ static int load_config(const struct cli_opts *co, struct config *cfg)
 		for (size_t i = 0; i < errors.n; i++)
 			fprintf(stderr, "%s\n", errors.items[i]);
 		rc = EXIT_CONFIG;
+	} else {
+		for (size_t i = 0; i < cfg->warnings.n; i++)
+			fprintf(stderr, "%s\n", cfg->warnings.items[i]);
 	}
 	strlist_release(&errors);
 	free(path);
@@ -445,7 +448,7 @@ static int cmd_inspect(int argc, char **argv, struct cli_opts *co)
 	return ic.rc;
 }
 
-static int open_state(const struct cli_opts *co, struct state **st)
+static int open_state(const struct cli_opts *co, int readonly, struct state **st)
 {
 	struct config cfg = {0};
 	char *cpath = config_path(co);
@@ -465,7 +468,8 @@ static int open_state(const struct cli_opts *co, struct state **st)
 	if (access(path, R_OK) != 0) {
 		fprintf(stderr, "inkdigest: state %s: %s\n", path, strerror(errno));
 		rc = EXIT_NOINPUT;
-	} else if (state_open(path, (int)co->wait_s, st, &e) != 0) {
+	} else if ((readonly ? state_open_readonly(path, st, &e)
+			     : state_open(path, (int)co->wait_s, st, &e)) != 0) {
 		fprintf(stderr, "inkdigest: state %s\n", e.msg);
 		rc = EXIT_IOERR;
 	}
@@ -481,7 +485,7 @@ static int cmd_log(int argc, char **argv, struct cli_opts *co)
 	if (argc == 1 && (util_parse_long(argv[0], &n) != 0 || n <= 0))
 		return usage_error("log: not a positive number: %s", argv[0]);
 	struct state *st = NULL;
-	int rc = open_state(co, &st);
+	int rc = open_state(co, 1, &st);
 	if (rc != EXIT_OK_)
 		return rc;
 	struct err e = {0};
@@ -516,13 +520,16 @@ static int cmd_state(int argc, char **argv, struct cli_opts *co)
 			key = xstrdup(feed);
 	}
 	struct state *st = NULL;
-	int rc = open_state(co, &st);
+	int rc = open_state(co, 0, &st);
 	if (rc != EXIT_OK_) {
 		free(key);
 		return rc;
 	}
 	struct err e = {0};
 	long n = state_forget(st, key, &e);
+	/* Without this the feed's next fetch may be a 304 that hides the forgotten articles. */
+	if (n >= 0 && key && state_http_forget(st, key, &e) != 0)
+		n = -1;
 	if (n < 0) {
 		fprintf(stderr, "inkdigest: state: %s\n", e.msg);
 		rc = EXIT_IOERR;

@@ -1237,6 +1237,7 @@ int pipeline_run(const struct pipeline_opts *o)
 	int rc = EXIT_SOFTWARE;
 	struct err e = {0};
 	int mail_on = cfg->mail.enabled && !o->no_mail;
+	char summary[1024] = "failed before fetching";
 
 	r.o = o;
 	r.cfg = cfg;
@@ -1256,7 +1257,7 @@ int pipeline_run(const struct pipeline_opts *o)
 
 	if (state_open(o->state_path, o->lock_wait_s, &r.state, &e) != 0) {
 		log_error("state: %s", e.msg);
-		rc = e.code == EAGAIN || e.code == EWOULDBLOCK ? EXIT_TEMPFAIL : EXIT_IOERR;
+		rc = e.code == STATE_ERR_LOCKED ? EXIT_TEMPFAIL : EXIT_IOERR;
 		goto out;
 	}
 	const char *tmpbase = getenv("TMPDIR");
@@ -1312,9 +1313,12 @@ int pipeline_run(const struct pipeline_opts *o)
 			goto out;
 		}
 		if (n_failed && !n_ok) {
+			snprintf(summary, sizeof(summary), "every feed failed (%zu): no book", n_failed);
 			log_error("every feed failed: no book written");
 			rc = EXIT_UNAVAILABLE;
 		} else {
+			snprintf(summary, sizeof(summary), "nothing new from %zu feeds%s", n_ok,
+				 n_failed ? ", some failed" : "");
 			log_info("nothing new: no book written");
 			rc = EXIT_OK_;
 		}
@@ -1372,13 +1376,16 @@ int pipeline_run(const struct pipeline_opts *o)
 		rc = EXIT_IOERR;
 		goto out;
 	}
+	if (state_prune(r.state, (int)cfg->prune_days, r.now, &e) != 0)
+		report_add_warning(r.report, "state", e.msg);
 	size_t delivered = 0, dropped = 0;
 	for (size_t i = 0; i < r.n_images; i++)
 		r.images[i].st == IMG_DONE ? delivered++ : dropped++;
-	log_info("wrote %s: %zu articles from %zu feeds, %zu images (%zu dropped), %.1f MB, "
-		 "%.1f s",
-		 out_path, n_new, book.n_sections, delivered, dropped, (double)book_bytes / 1e6,
-		 util_monotonic() - r.t0);
+	snprintf(summary, sizeof(summary),
+		 "%zu articles from %zu feeds (%zu failed), %zu images (%zu dropped), %.1f MB%s",
+		 n_new, book.n_sections, n_failed, delivered, dropped, (double)book_bytes / 1e6,
+		 mail_on ? ", mailed" : "");
+	log_info("wrote %s: %s, %.1f s", out_path, summary, util_monotonic() - r.t0);
 	/* The book's path on stdout, for scripts (`book=$(inkdigest run)`); nothing under -q. */
 	if (log_get_level() > LOG_ERROR)
 		printf("%s\n", out_path);
@@ -1389,13 +1396,13 @@ out:
 		fetch_free(r.fetcher);
 	pool_stop(&r);
 	if (r.report) {
-		char summary[256];
-		snprintf(summary, sizeof(summary), "exit %d", rc);
+		if (rc != EXIT_OK_ && e.msg[0])
+			snprintf(summary, sizeof(summary), "failed (exit %d): %s", rc, e.msg);
 		report_finish(r.report, util_now(), rc, summary);
 		if (o->report_path && report_write(r.report, o->report_path, &e) != 0)
 			log_error("report: %s", e.msg);
 		if (r.state) {
-			char *json = report_to_json(r.report);
+			char *json = report_to_json_compact(r.report);
 			state_log_run(r.state, r.now, util_now(), rc, summary, json, &e);
 			free(json);
 		}
