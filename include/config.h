@@ -52,17 +52,25 @@ struct config {
 	struct feed_conf *feeds;
 	size_t n_feeds;
 	struct mail_conf mail;
+	struct strlist warnings; /* non-fatal notes, "FILE:LINE: message"; the caller prints them */
 };
 
-/* A device profile: name and the image box in pixels. */
+/* A device profile: name and the image box in pixels. The box is the screen, capped at
+ * 1440x1920 for Kindles (Send to Kindle downsamples anything larger). */
 struct device_profile {
 	const char *name;
 	int width, height;
 	const char *description;
+	int screen_width, screen_height;  /* the panel itself */
+	int kindle;              /* 1: dc:language must be Kindle-supported, box capped */
 };
 /* All known profiles, terminated by a {NULL} entry. */
 const struct device_profile *config_profiles(void);
 const struct device_profile *config_find_profile(const char *name);
+
+/* 1 when lang (a BCP 47 tag such as "zh-CN") has a primary subtag Kindle accepts as
+ * dc:language (KDP's list: zh, ja, en, de, fr, ... but not ko). */
+int config_kindle_language_ok(const char *lang);
 
 /* Loads and validates path into c. On failure returns -1 and adds one "FILE:LINE: message"
  * line per problem to errors (all problems, not just the first). c must be released either

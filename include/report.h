@@ -51,8 +51,10 @@ void report_set_stage_time(struct report *r, const char *stage, double seconds);
 void report_add_book(struct report *r, const char *path, size_t bytes);
 void report_set_mail(struct report *r, const char *outcome, const char *detail);
 void report_finish(struct report *r, int64_t end, int exit_code, const char *summary);
-/* The report as JSON text (caller frees). */
+/* The report as JSON text (caller frees). Schema: docs/report.md, docs/report.schema.json. */
 char *report_to_json(const struct report *r);
+/* The same on one line, for keeping in the state (state_log_run). */
+char *report_to_json_compact(const struct report *r);
 int report_write(const struct report *r, const char *path, struct err *e);
 
 #endif

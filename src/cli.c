@@ -470,8 +470,8 @@ static int open_state(const struct cli_opts *co, int readonly, struct state **st
 		rc = EXIT_NOINPUT;
 	} else if ((readonly ? state_open_readonly(path, st, &e)
 			     : state_open(path, (int)co->wait_s, st, &e)) != 0) {
-		fprintf(stderr, "inkdigest: state %s\n", e.msg);
-		rc = EXIT_IOERR;
+		fprintf(stderr, "inkdigest: %s\n", e.msg);
+		rc = e.code == STATE_ERR_LOCKED ? EXIT_TEMPFAIL : EXIT_IOERR;
 	}
 	free(path);
 	return rc;
