@@ -57,6 +57,30 @@ int state_commit(struct state *s, const char *book, int64_t when,
 		 const struct delivery_item *items, size_t n_items,
 		 const struct http_update *http, size_t n_http, struct err *e);
 
+/* Two-phase delivery, so a run killed at any moment neither loses nor resends an article:
+ * 1. the book is written to a temporary file and synced; state_prepare records its deliveries
+ *    as pending, with the identity of that file (device, inode, size);
+ * 2. the file is renamed into place (and mailed); state_confirm then moves the deliveries
+ *    into delivered and applies the HTTP validators, in one transaction.
+ * At the next start, state_recover confirms a pending book whose file is in place (rename
+ * keeps the inode) and needs no mail, and discards the others, whose articles are new again.
+ * A book still owed a mail is discarded: a mail cut off mid-way is sent again (at least
+ * once), never lost. */
+struct pending_book {
+	const char *path;        /* where the book will be renamed to */
+	uint64_t dev, ino;       /* of the temporary file */
+	int64_t size;
+	int needs_mail;
+};
+int state_prepare(struct state *s, const struct pending_book *pb, int64_t when,
+		  const struct delivery_item *items, size_t n_items,
+		  const struct http_update *http, size_t n_http, int64_t *pending_id,
+		  struct err *e);
+/* INKDIGEST_TEST_CRASH=state_confirm kills the process just before this COMMIT. */
+int state_confirm(struct state *s, int64_t pending_id, int64_t when, struct err *e);
+int state_discard(struct state *s, int64_t pending_id, struct err *e);
+int state_recover(struct state *s, int64_t now, int *confirmed, int *discarded, struct err *e);
+
 /* Run history: report_json is the run report. */
 int state_log_run(struct state *s, int64_t start, int64_t end, int exit_code,
 		  const char *summary, const char *report_json, struct err *e);

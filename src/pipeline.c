@@ -165,6 +165,23 @@ static char *url_origin(const char *url)
 	return out;
 }
 
+/* A feed named by a plain path gets a file:// URL as its base, so relative links in it resolve
+ * like a browser would resolve them. */
+static char *feed_base_url(const char *url)
+{
+	if (url[0] != '/')
+		return xstrdup(url);
+	CURLU *u = curl_url();
+	char *full = NULL, *out = NULL;
+	if (curl_url_set(u, CURLUPART_SCHEME, "file", 0) == CURLUE_OK &&
+	    curl_url_set(u, CURLUPART_PATH, url, CURLU_URLENCODE) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_URL, &full, 0) == CURLUE_OK)
+		out = xstrdup(full);
+	curl_free(full);
+	curl_url_cleanup(u);
+	return out ? out : xstrdup(url);
+}
+
 static int is_http_url(const char *url)
 {
 	return util_starts_with_ci(url, "http://") || util_starts_with_ci(url, "https://");
@@ -725,8 +742,9 @@ static void feed_fetched(void *user, struct fetch_response *resp)
 		return;
 	}
 	char *charset = content_type_charset(resp->content_type);
+	char *base = feed_base_url(resp->effective_url ? resp->effective_url : rf->conf->url);
 	struct feed_parse_opts po = {
-		.url = resp->effective_url ? resp->effective_url : rf->conf->url,
+		.url = base,
 		.http_charset = charset,
 		.fetch_time = util_now(),
 	};
@@ -736,6 +754,7 @@ static void feed_fetched(void *user, struct fetch_response *resp)
 		rf->error = xasprintf("parse: %s", e.msg);
 		feed_doc_release(&rf->doc);
 	}
+	free(base);
 	free(charset);
 }
 
@@ -1147,7 +1166,10 @@ static void start_fetches(struct run *r)
 	}
 }
 
-static int commit_state(struct run *r, const char *book_path, struct err *e)
+/* Without a book: commits the validators only. With one: records its deliveries as pending
+ * (state_prepare), to be confirmed once the book is in place and mailed. */
+static int commit_state(struct run *r, const struct pending_book *pb, int64_t *pending_id,
+			struct err *e)
 {
 	size_t n_items = 0, n_http = 0;
 	for (size_t i = 0; i < r->n_feeds; i++)
@@ -1171,7 +1193,9 @@ static int commit_state(struct run *r, const char *book_path, struct err *e)
 			n_http++;
 		}
 	}
-	int rc = state_commit(r->state, book_path, r->now, items, n_items, http, n_http, e);
+	int rc = pb ? state_prepare(r->state, pb, r->now, items, n_items, http, n_http, pending_id,
+				    e)
+		    : state_commit(r->state, NULL, r->now, items, 0, http, n_http, e);
 	free(items);
 	free(http);
 	return rc;
@@ -1260,6 +1284,15 @@ int pipeline_run(const struct pipeline_opts *o)
 		rc = e.code == STATE_ERR_LOCKED ? EXIT_TEMPFAIL : EXIT_IOERR;
 		goto out;
 	}
+	int n_confirmed = 0, n_discarded = 0;
+	if (state_recover(r.state, r.now, &n_confirmed, &n_discarded, &e) != 0) {
+		log_error("%s", e.msg);
+		rc = EXIT_IOERR;
+		goto out;
+	}
+	if (n_confirmed || n_discarded)
+		log_info("state: settled an interrupted run: %d book(s) delivered, %d not",
+			 n_confirmed, n_discarded);
 	const char *tmpbase = getenv("TMPDIR");
 	char *tmpl = xasprintf("%s/inkdigest.XXXXXX", tmpbase && *tmpbase ? tmpbase : "/tmp");
 	if (!mkdtemp(tmpl)) {
@@ -1307,7 +1340,7 @@ int pipeline_run(const struct pipeline_opts *o)
 	report_everything(&r);
 
 	if (n_new == 0) {
-		if (commit_state(&r, NULL, &e) != 0) {
+		if (commit_state(&r, NULL, NULL, &e) != 0) {
 			log_error("state: %s", e.msg);
 			rc = EXIT_IOERR;
 			goto out;
@@ -1339,18 +1372,43 @@ int pipeline_run(const struct pipeline_opts *o)
 		rc = EXIT_CANTCREAT;
 		goto out;
 	}
-	if (fsync_path(tmp_out, &e) != 0 || rename(tmp_out, out_path) != 0 ||
-	    util_fsync_dir_of(out_path, &e) != 0) {
+	/* The book's deliveries are recorded as pending before it is renamed into place, with
+	 * the file's identity, so a run killed anywhere from here on is settled by the next
+	 * run's state_recover: delivered if the file made it into place, new again if not. */
+	struct stat st;
+	if (fsync_path(tmp_out, &e) != 0 || stat(tmp_out, &st) != 0) {
 		if (!e.code)
-			err_set(&e, errno, "%s: rename: %s", out_path, strerror(errno));
+			err_set(&e, errno, "%s: %s", tmp_out, strerror(errno));
 		log_error("book %s: %s", out_path, e.msg);
 		unlink(tmp_out);
 		rc = EXIT_CANTCREAT;
 		goto out;
 	}
+	struct pending_book pb = {
+		.path = out_path,
+		.dev = (uint64_t)st.st_dev,
+		.ino = (uint64_t)st.st_ino,
+		.size = (int64_t)st.st_size,
+		.needs_mail = mail_on,
+	};
+	int64_t pending_id = 0;
+	if (commit_state(&r, &pb, &pending_id, &e) != 0) {
+		log_error("state: %s", e.msg);
+		unlink(tmp_out);
+		rc = EXIT_IOERR;
+		goto out;
+	}
+	if (rename(tmp_out, out_path) != 0 || util_fsync_dir_of(out_path, &e) != 0) {
+		if (!e.code)
+			err_set(&e, errno, "%s: rename: %s", out_path, strerror(errno));
+		log_error("book %s: %s", out_path, e.msg);
+		unlink(tmp_out);
+		state_discard(r.state, pending_id, NULL);
+		rc = EXIT_CANTCREAT;
+		goto out;
+	}
 	report_set_stage_time(r.report, "epub", util_monotonic() - t_stage);
-	struct stat st;
-	size_t book_bytes = stat(out_path, &st) == 0 ? (size_t)st.st_size : 0;
+	size_t book_bytes = (size_t)st.st_size;
 	report_add_book(r.report, out_path, book_bytes);
 
 	if (mail_on) {
@@ -1363,6 +1421,7 @@ int pipeline_run(const struct pipeline_opts *o)
 			report_set_mail(r.report, e.code == MAIL_ERR_TEMPORARY ? "temporary failure"
 										: "failed",
 					e.msg);
+			state_discard(r.state, pending_id, NULL);
 			rc = e.code == MAIL_ERR_TEMPORARY ? EXIT_TEMPFAIL
 			     : e.code == MAIL_ERR_CONFIG ? EXIT_CONFIG
 							 : EXIT_UNAVAILABLE;
@@ -1371,7 +1430,7 @@ int pipeline_run(const struct pipeline_opts *o)
 		report_set_mail(r.report, "sent", NULL);
 	}
 
-	if (commit_state(&r, out_path, &e) != 0) {
+	if (state_confirm(r.state, pending_id, r.now, &e) != 0) {
 		log_error("state: %s (the book was written to %s)", e.msg, out_path);
 		rc = EXIT_IOERR;
 		goto out;

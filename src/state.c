@@ -12,7 +12,7 @@
 
 #include "state.h"
 
-#define SCHEMA_VERSION 1
+#define SCHEMA_VERSION 2
 #define BUSY_TIMEOUT_MS 10000
 
 struct state {
@@ -50,6 +50,32 @@ static const char schema_v1[] = "CREATE TABLE books ("
                                 "  summary TEXT,"
                                 "  report_json TEXT);"
                                 "CREATE INDEX runs_by_start ON runs(start_at);";
+
+/* Version 2: a book between "written to a temporary file" and "in place (and mailed)". Its
+ * deliveries wait here; state_confirm moves them into delivered, state_recover settles books
+ * left behind by a killed run. */
+static const char schema_v2[] = "CREATE TABLE pending_books ("
+                                "  id INTEGER PRIMARY KEY,"
+                                "  path TEXT NOT NULL,"
+                                "  dev INTEGER NOT NULL,"
+                                "  ino INTEGER NOT NULL,"
+                                "  size INTEGER NOT NULL,"
+                                "  needs_mail INTEGER NOT NULL,"
+                                "  created_at INTEGER NOT NULL);"
+                                "CREATE TABLE pending_items ("
+                                "  pending_id INTEGER NOT NULL REFERENCES pending_books(id)"
+                                "    ON DELETE CASCADE,"
+                                "  feed_key TEXT NOT NULL,"
+                                "  article_id TEXT NOT NULL,"
+                                "  title TEXT,"
+                                "  published INTEGER);"
+                                "CREATE INDEX pending_items_by_book ON pending_items(pending_id);"
+                                "CREATE TABLE pending_http ("
+                                "  pending_id INTEGER NOT NULL REFERENCES pending_books(id)"
+                                "    ON DELETE CASCADE,"
+                                "  url TEXT NOT NULL,"
+                                "  etag TEXT,"
+                                "  last_modified TEXT);";
 
 static int db_fail(struct state *s, struct err *e, const char *what)
 {
@@ -160,11 +186,12 @@ static int migrate(struct state *s, struct err *e)
 		        s->path, version, SCHEMA_VERSION);
 		return -1;
 	}
-	/* Version 0: a new file. Later versions add steps here, each in the same transaction
-	 * as the user_version bump. */
+	/* Version 0 is a new file; each later version adds its step, all in the same
+	 * transaction as the user_version bump. */
 	if (exec(s, "BEGIN IMMEDIATE", "create schema", e) < 0)
 		return -1;
-	char *sql = xasprintf("%sPRAGMA user_version = %d;", schema_v1, SCHEMA_VERSION);
+	char *sql = xasprintf("%s%sPRAGMA user_version = %d;", version < 1 ? schema_v1 : "",
+	                      version < 2 ? schema_v2 : "", SCHEMA_VERSION);
 	int rc = exec(s, sql, "create schema", e);
 	free(sql);
 	if (rc < 0) {
@@ -627,4 +654,192 @@ long state_count_delivered(struct state *s, const char *feed_key, struct err *e)
 		db_fail(s, e, "count");
 	sqlite3_finalize(st);
 	return n;
+}
+
+int state_prepare(struct state *s, const struct pending_book *pb, int64_t when,
+                  const struct delivery_item *items, size_t n_items,
+                  const struct http_update *http, size_t n_http, int64_t *pending_id,
+                  struct err *e)
+{
+	sqlite3_stmt *ins_book = NULL, *ins_item = NULL, *ins_http = NULL;
+	int result = -1, in_txn = 0;
+	if (exec(s, "PRAGMA synchronous = FULL", "prepare", e) < 0)
+		return -1;
+	if (exec(s, "BEGIN IMMEDIATE", "prepare", e) < 0)
+		goto out;
+	in_txn = 1;
+	if (prepare(s,
+	            "INSERT INTO pending_books(path, dev, ino, size, needs_mail, created_at) "
+	            "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+	            &ins_book, e) < 0 ||
+	    prepare(s,
+	            "INSERT INTO pending_items(pending_id, feed_key, article_id, title, published) "
+	            "VALUES (?1, ?2, ?3, ?4, ?5)",
+	            &ins_item, e) < 0 ||
+	    prepare(s,
+	            "INSERT INTO pending_http(pending_id, url, etag, last_modified) "
+	            "VALUES (?1, ?2, ?3, ?4)",
+	            &ins_http, e) < 0)
+		goto out;
+	sqlite3_bind_text(ins_book, 1, pb->path, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(ins_book, 2, (sqlite3_int64)pb->dev);
+	sqlite3_bind_int64(ins_book, 3, (sqlite3_int64)pb->ino);
+	sqlite3_bind_int64(ins_book, 4, pb->size);
+	sqlite3_bind_int(ins_book, 5, pb->needs_mail);
+	sqlite3_bind_int64(ins_book, 6, when);
+	if (step_done(s, ins_book, "prepare book", e) < 0)
+		goto out;
+	sqlite3_int64 id = sqlite3_last_insert_rowid(s->db);
+	for (size_t i = 0; i < n_items; i++) {
+		sqlite3_bind_int64(ins_item, 1, id);
+		sqlite3_bind_text(ins_item, 2, items[i].feed_key, -1, SQLITE_STATIC);
+		sqlite3_bind_text(ins_item, 3, items[i].article_id, -1, SQLITE_STATIC);
+		bind_text_or_null(ins_item, 4, items[i].title);
+		if (items[i].published >= 0)
+			sqlite3_bind_int64(ins_item, 5, items[i].published);
+		else
+			sqlite3_bind_null(ins_item, 5);
+		if (step_done(s, ins_item, "prepare delivery", e) < 0)
+			goto out;
+	}
+	for (size_t i = 0; i < n_http; i++) {
+		sqlite3_bind_int64(ins_http, 1, id);
+		sqlite3_bind_text(ins_http, 2, http[i].url, -1, SQLITE_STATIC);
+		bind_text_or_null(ins_http, 3, http[i].etag);
+		bind_text_or_null(ins_http, 4, http[i].last_modified);
+		if (step_done(s, ins_http, "prepare http cache", e) < 0)
+			goto out;
+	}
+	if (exec(s, "COMMIT", "prepare", e) < 0)
+		goto out;
+	in_txn = 0;
+	*pending_id = id;
+	result = 0;
+out:
+	sqlite3_finalize(ins_book);
+	sqlite3_finalize(ins_item);
+	sqlite3_finalize(ins_http);
+	if (in_txn)
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	sqlite3_exec(s->db, "PRAGMA synchronous = NORMAL", NULL, NULL, NULL);
+	return result;
+}
+
+int state_confirm(struct state *s, int64_t pending_id, int64_t when, struct err *e)
+{
+	static const char *const steps[] = {
+		"INSERT INTO books(path, written_at) SELECT path, ?2 FROM pending_books WHERE id = ?1",
+		/* ?3 is the new books row (last_insert_rowid() of the step above). */
+		"INSERT INTO delivered(feed_key, article_id, title, published, first_seen, "
+		"delivered_at, book_id) SELECT feed_key, article_id, title, published, ?2, ?2, ?3 "
+		"FROM pending_items WHERE pending_id = ?1 AND true "
+		"ON CONFLICT(feed_key, article_id) DO UPDATE SET title = excluded.title, "
+		"published = excluded.published, delivered_at = excluded.delivered_at, "
+		"book_id = excluded.book_id",
+		"DELETE FROM http_cache WHERE url IN (SELECT url FROM pending_http WHERE "
+		"pending_id = ?1 AND etag IS NULL AND last_modified IS NULL)",
+		"INSERT INTO http_cache(url, etag, last_modified, updated_at) "
+		"SELECT url, etag, last_modified, ?2 FROM pending_http WHERE pending_id = ?1 "
+		"AND (etag IS NOT NULL OR last_modified IS NOT NULL) "
+		"ON CONFLICT(url) DO UPDATE SET etag = excluded.etag, "
+		"last_modified = excluded.last_modified, updated_at = excluded.updated_at",
+		"DELETE FROM pending_books WHERE id = ?1",
+	};
+	int result = -1, in_txn = 0;
+	sqlite3_int64 book_id = 0;
+	if (exec(s, "PRAGMA synchronous = FULL", "confirm", e) < 0)
+		return -1;
+	if (exec(s, "BEGIN IMMEDIATE", "confirm", e) < 0)
+		goto out;
+	in_txn = 1;
+	for (size_t i = 0; i < ARRAY_SIZE(steps); i++) {
+		sqlite3_stmt *st;
+		if (prepare(s, steps[i], &st, e) < 0)
+			goto out;
+		for (int p = 1; p <= sqlite3_bind_parameter_count(st); p++) {
+			const char *name = sqlite3_bind_parameter_name(st, p);
+			if (name && strcmp(name, "?1") == 0)
+				sqlite3_bind_int64(st, p, pending_id);
+			else if (name && strcmp(name, "?2") == 0)
+				sqlite3_bind_int64(st, p, when);
+			else if (name && strcmp(name, "?3") == 0)
+				sqlite3_bind_int64(st, p, book_id);
+		}
+		int rc = step_done(s, st, "confirm", e);
+		sqlite3_finalize(st);
+		if (rc < 0)
+			goto out;
+		if (i == 0)
+			book_id = sqlite3_last_insert_rowid(s->db);
+	}
+	test_crash_point("state_confirm");
+	if (exec(s, "COMMIT", "confirm", e) < 0)
+		goto out;
+	in_txn = 0;
+	result = 0;
+out:
+	if (in_txn)
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	sqlite3_exec(s->db, "PRAGMA synchronous = NORMAL", NULL, NULL, NULL);
+	return result;
+}
+
+int state_discard(struct state *s, int64_t pending_id, struct err *e)
+{
+	sqlite3_stmt *st;
+	if (prepare(s, "DELETE FROM pending_books WHERE id = ?1", &st, e) < 0)
+		return -1;
+	sqlite3_bind_int64(st, 1, pending_id);
+	int rc = step_done(s, st, "discard", e);
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int state_recover(struct state *s, int64_t now, int *confirmed, int *discarded, struct err *e)
+{
+	sqlite3_stmt *st;
+	*confirmed = *discarded = 0;
+	if (prepare(s, "SELECT id, path, dev, ino, size, needs_mail FROM pending_books ORDER BY id",
+	            &st, e) < 0)
+		return -1;
+	struct pending {
+		int64_t id;
+		int ok;
+	} *list = NULL;
+	size_t n = 0, cap = 0;
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (n == cap) {
+			cap = cap ? cap * 2 : 4;
+			list = xrealloc(list, cap * sizeof(*list));
+		}
+		const char *path = (const char *)sqlite3_column_text(st, 1);
+		struct stat sb;
+		/* The book counts as delivered only if it is the very file this run put in place
+		 * (same inode and size: rename keeps the inode) and no mail was still owed. */
+		int ok = !sqlite3_column_int(st, 5) && path && stat(path, &sb) == 0 &&
+		         (int64_t)sb.st_dev == sqlite3_column_int64(st, 2) &&
+		         (int64_t)sb.st_ino == sqlite3_column_int64(st, 3) &&
+		         (int64_t)sb.st_size == sqlite3_column_int64(st, 4);
+		list[n].id = sqlite3_column_int64(st, 0);
+		list[n].ok = ok;
+		n++;
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		free(list);
+		return db_fail(s, e, "recover");
+	}
+	int result = 0;
+	for (size_t i = 0; i < n && result == 0; i++) {
+		if (list[i].ok) {
+			result = state_confirm(s, list[i].id, now, e);
+			(*confirmed)++;
+		} else {
+			result = state_discard(s, list[i].id, e);
+			(*discarded)++;
+		}
+	}
+	free(list);
+	return result;
 }
