@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -110,7 +111,7 @@ static void test_commit_then_delivered(void **st)
 	sqlite3_finalize(q);
 	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &q, NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_step(q), SQLITE_ROW);
-	assert_int_equal(sqlite3_column_int(q, 0), 1);
+	assert_int_equal(sqlite3_column_int(q, 0), 2);
 	sqlite3_finalize(q);
 	sqlite3_close(db);
 	free(path);
@@ -460,6 +461,97 @@ static void test_crash_leaves_nothing(void **st)
 	free(path);
 }
 
+static int delivered(struct state *s, const char *feed, const char *id)
+{
+	struct err e = {0};
+	int d = state_is_delivered(s, feed, id, &e);
+	assert_true(d >= 0);
+	return d;
+}
+
+static struct pending_book pending_for(const char *tmp, const char *final, int needs_mail)
+{
+	FILE *f = fopen(tmp, "wb");
+	assert_non_null(f);
+	fputs("a finished book", f);
+	fclose(f);
+	struct stat sb;
+	assert_int_equal(stat(tmp, &sb), 0);
+	return (struct pending_book){final, (uint64_t)sb.st_dev, (uint64_t)sb.st_ino,
+				     (int64_t)sb.st_size, needs_mail};
+}
+
+/* Two-phase delivery: pending rows are not delivered; confirm makes them so; recover keeps a
+ * book that reached its place and drops one that did not (or still owed a mail). */
+static void test_pending_confirm_recover(void **st)
+{
+	(void)st;
+	char *path = fresh_path();
+	struct state *s = open_ok(path);
+	struct err e = {0};
+	char *dir = util_dirname(path);
+	char *tmp1 = xasprintf("%s/one.epub.part", dir), *fin1 = xasprintf("%s/one.epub", dir);
+	char *tmp2 = xasprintf("%s/two.epub.part", dir), *fin2 = xasprintf("%s/two.epub", dir);
+	char *tmp3 = xasprintf("%s/three.epub.part", dir), *fin3 = xasprintf("%s/three.epub", dir);
+	const struct delivery_item one[] = {{"A", "a1", "t", 1}};
+	const struct delivery_item two[] = {{"A", "a2", "t", 2}};
+	const struct delivery_item three[] = {{"B", "b1", "t", 3}};
+	const struct http_update http[] = {{"A", "\"etag-a\"", NULL}};
+	int64_t id1, id2, id3;
+
+	/* 1: prepared, renamed, confirmed. */
+	struct pending_book pb1 = pending_for(tmp1, fin1, 0);
+	assert_int_equal(state_prepare(s, &pb1, 100, one, 1, http, 1, &id1, &e), 0);
+	assert_int_equal(delivered(s, "A", "a1"), 0);
+	struct http_cache hc = {0};
+	assert_int_equal(state_http_get(s, "A", &hc, &e), 0);
+	assert_null(hc.etag); /* validators wait for the confirmation too */
+	assert_int_equal(rename(tmp1, fin1), 0);
+	assert_int_equal(state_confirm(s, id1, 100, &e), 0);
+	assert_int_equal(delivered(s, "A", "a1"), 1);
+	assert_int_equal(state_http_get(s, "A", &hc, &e), 0);
+	assert_string_equal(hc.etag, "\"etag-a\"");
+	http_cache_release(&hc);
+
+	/* 2: renamed into place, then the run died before confirming. */
+	struct pending_book pb2 = pending_for(tmp2, fin2, 0);
+	assert_int_equal(state_prepare(s, &pb2, 200, two, 1, NULL, 0, &id2, &e), 0);
+	assert_int_equal(rename(tmp2, fin2), 0);
+	/* 3: died before the rename; an older file of the same name is not this book. */
+	struct pending_book pb3 = pending_for(tmp3, fin3, 0);
+	assert_int_equal(state_prepare(s, &pb3, 300, three, 1, NULL, 0, &id3, &e), 0);
+	FILE *f = fopen(fin3, "wb");
+	fputs("an older book", f);
+	fclose(f);
+	state_close(s);
+
+	s = open_ok(path);
+	int confirmed = -1, discarded = -1;
+	assert_int_equal(state_recover(s, 400, &confirmed, &discarded, &e), 0);
+	assert_int_equal(confirmed, 1);
+	assert_int_equal(discarded, 1);
+	assert_int_equal(delivered(s, "A", "a2"), 1);
+	assert_int_equal(delivered(s, "B", "b1"), 0);
+	/* Settled once: a second recovery finds nothing. */
+	assert_int_equal(state_recover(s, 500, &confirmed, &discarded, &e), 0);
+	assert_int_equal(confirmed + discarded, 0);
+
+	/* A book still owed a mail is never taken as delivered. */
+	char *tmp4 = xasprintf("%s/four.epub.part", dir), *fin4 = xasprintf("%s/four.epub", dir);
+	const struct delivery_item four[] = {{"C", "c1", "t", 4}};
+	struct pending_book pb4 = pending_for(tmp4, fin4, 1);
+	int64_t id4;
+	assert_int_equal(state_prepare(s, &pb4, 600, four, 1, NULL, 0, &id4, &e), 0);
+	assert_int_equal(rename(tmp4, fin4), 0);
+	assert_int_equal(state_recover(s, 700, &confirmed, &discarded, &e), 0);
+	assert_int_equal(discarded, 1);
+	assert_int_equal(delivered(s, "C", "c1"), 0);
+
+	state_close(s);
+	free(tmp1), free(fin1), free(tmp2), free(fin2), free(tmp3), free(fin3), free(tmp4),
+		free(fin4), free(dir), free(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -467,6 +559,7 @@ int main(void)
 	    cmocka_unit_test(test_lock_contention),       cmocka_unit_test(test_forget),
 	    cmocka_unit_test(test_prune_and_log),         cmocka_unit_test(test_corrupt_file),
 	    cmocka_unit_test(test_crash_leaves_nothing),
+	    cmocka_unit_test(test_pending_confirm_recover),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
