@@ -140,6 +140,40 @@ static char *config_path(const struct cli_opts *co)
 	return xdg_path("XDG_CONFIG_HOME", ".config", "config.ini");
 }
 
+/* Appends the feeds of the config's OPML file (opml = FILE) to its own [feed] sections; a
+ * URL already named in the config keeps its section. */
+static int add_opml_feeds(struct config *cfg)
+{
+	struct buf b = BUF_INIT;
+	struct err e = {0};
+	struct feed_conf *feeds = NULL;
+	size_t n = 0;
+	int rc = 0;
+	if (util_read_file(cfg->opml, 20u << 20, &b, &e) != 0) {
+		fprintf(stderr, "inkdigest: opml %s\n", e.msg);
+		rc = -1;
+	} else if (feed_parse_opml(b.data, b.len, &feeds, &n, &e) != 0) {
+		fprintf(stderr, "inkdigest: opml %s: %s\n", cfg->opml, e.msg);
+		rc = -1;
+	} else {
+		cfg->feeds = xrealloc(cfg->feeds, (cfg->n_feeds + n + 1) * sizeof(*cfg->feeds));
+		for (size_t i = 0; i < n; i++) {
+			int dup = 0;
+			for (size_t k = 0; k < cfg->n_feeds && !dup; k++)
+				dup = strcmp(cfg->feeds[k].url, feeds[i].url) == 0;
+			if (dup) {
+				feed_conf_release(&feeds[i]);
+				continue;
+			}
+			feeds[i].max_articles = -1;
+			cfg->feeds[cfg->n_feeds++] = feeds[i];
+		}
+	}
+	free(feeds);
+	buf_release(&b);
+	return rc;
+}
+
 static int load_config(const struct cli_opts *co, struct config *cfg)
 {
 	char *path = config_path(co);
@@ -155,6 +189,17 @@ static int load_config(const struct cli_opts *co, struct config *cfg)
 	} else {
 		for (size_t i = 0; i < cfg->warnings.n; i++)
 			fprintf(stderr, "%s\n", cfg->warnings.items[i]);
+		if (cfg->opml && add_opml_feeds(cfg) != 0)
+			rc = EXIT_CONFIG;
+		else if (cfg->n_feeds == 0) {
+			fprintf(stderr, "inkdigest: config %s: no feeds\n", path);
+			rc = EXIT_CONFIG;
+		}
+		/* Times in the book (article dates, the cover's date) are in the digest's zone. */
+		if (rc == EXIT_OK_ && cfg->timezone) {
+			setenv("TZ", cfg->timezone, 1);
+			tzset();
+		}
 	}
 	strlist_release(&errors);
 	free(path);

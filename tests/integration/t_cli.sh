@@ -48,7 +48,10 @@ grep -q '^\[feed "新智元"\]$' "$WORK/imported.ini" || fail "import-opml: CJK 
 { printf '[digest]\ntitle = t\n\n'; cat "$WORK/imported.ini"; } >"$WORK/round.ini"
 "$INKDIGEST" check -c "$WORK/round.ini" >/dev/null || fail "imported sections are not a valid config"
 expect_code 66 "$INKDIGEST" import-opml "$WORK/none.opml"
-pass "import-opml prints sections that check accepts"
+printf '[digest]\ntitle = t\nopml = %s\n\n[feed "LWN again"]\nurl = https://lwn.net/headlines/rss\n' "$fx/feeds.opml" >"$WORK/opml.ini"
+"$INKDIGEST" check -c "$WORK/opml.ini" >"$WORK/o" || fail "a config with opml = FILE"
+grep -q ": ok: 3 feeds" "$WORK/o" || { cat "$WORK/o" >&2; fail "opml = FILE did not add the OPML's feeds once each"; }
+pass "import-opml prints sections that check accepts; opml = FILE adds the feeds"
 
 # log and state forget on a real state.
 export SOURCE_DATE_EPOCH=1795680000
