@@ -16,12 +16,17 @@ enum image_error {
 enum image_format { IMAGE_FORMAT_UNKNOWN = 0, IMAGE_FORMAT_JPEG, IMAGE_FORMAT_PNG,
 		    IMAGE_FORMAT_GIF, IMAGE_FORMAT_WEBP, IMAGE_FORMAT_OTHER };
 
+/* A zero field means its default; image_convert accepts o == NULL for all defaults. */
 struct image_opts {
-	int max_width, max_height;  /* the box; never upscaled */
+	int max_width, max_height;  /* the box; never upscaled; default 1236x1648 (Paperwhite 5) */
 	int quality;                /* JPEG quality, default 75 */
 	size_t max_bytes;           /* default 15 MB */
 	uint64_t max_pixels;        /* default 40,000,000 */
-	int min_side;               /* default 16 */
+	int min_side;               /* default 16 (1 keeps everything) */
+	int tone;                   /* 1: e-ink tone (autocontrast unless low-contrast, gamma 1.8);
+				     * default 0, off */
+	int timeout_ms;             /* decoding time limit (TOO_LARGE when hit), default 10000;
+				     * JPEG, PNG and GIF check it per row, WebP can't be stopped */
 };
 
 struct image_result {
