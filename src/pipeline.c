@@ -52,6 +52,7 @@ struct run_image {
 	char *referer_alt;       /* the other referer to try once on 403, or NULL */
 	int referer_tried;
 	const char *first_article_id;  /* borrowed, for the report */
+	unsigned vol_mark;       /* last volume that listed it (build_book) */
 };
 
 struct run_feed {
@@ -71,6 +72,11 @@ struct run_feed {
 };
 
 struct run;
+
+struct art_ref {
+	struct run_feed *rf;
+	struct article *a;
+};
 
 struct page_job {
 	struct run *run;
@@ -95,6 +101,7 @@ struct convert_task {
 	struct err e;
 	struct image_result res;
 	double seconds;
+	int reencode;            /* a smaller copy of an already converted image */
 	struct convert_task *next;
 };
 
@@ -113,6 +120,12 @@ struct run {
 	int64_t now;
 	struct image_opts img_opts;
 	size_t images_dropped_limit;
+
+	/* the new articles in book order, and the size budget's work */
+	struct art_ref *refs;
+	size_t n_refs;
+	unsigned vol_mark;
+	struct strlist budget_notes;
 
 	/* converter pool */
 	pthread_t *workers;
@@ -330,9 +343,11 @@ static void pool_collect(struct run *r, int wait_all)
 			struct convert_task *next = t->next;
 			struct run_image *im = &r->images[t->index];
 			im->seconds += t->seconds;
-			im->format = image_format_name(t->res.format_in);
-			im->w_in = t->res.width_in;
-			im->h_in = t->res.height_in;
+			if (!t->reencode) {
+				im->format = image_format_name(t->res.format_in);
+				im->w_in = t->res.width_in;
+				im->h_in = t->res.height_in;
+			}
 			if (t->rc == 0) {
 				im->st = IMG_DONE;
 				im->tmp_path = t->out_path;
@@ -345,7 +360,8 @@ static void pool_collect(struct run *r, int wait_all)
 				im->reason = xstrdup(t->e.msg);
 				log_debug("image %s: %s", im->url, t->e.msg);
 			}
-			r->images_done++;
+			if (!t->reencode)
+				r->images_done++;
 			image_result_release(&t->res);
 			free(t->out_path);
 			free(t);
@@ -993,8 +1009,10 @@ static void add_font_and_cover(struct run *r, struct book *b, const int *counts)
 	font_choice_release(&fc);
 }
 
-/* Builds the book from what the run gathered. counts[s] gets each section's article count. */
-static void build_book(struct run *r, struct book *b, int **counts_out)
+/* Builds the book of articles refs[from, to) (a volume when label is set). counts[s] gets each
+ * section's article count. */
+static void build_book(struct run *r, struct book *b, int **counts_out, size_t from, size_t to,
+		       const char *label)
 {
 	const struct config *cfg = r->cfg;
 	memset(b, 0, sizeof(*b));
@@ -1004,56 +1022,54 @@ static void build_book(struct run *r, struct book *b, int **counts_out)
 	b->tz_offset_s = (int)tm.tm_gmtoff;
 	char day[32];
 	strftime(day, sizeof(day), "%Y-%m-%d", &tm);
-	b->title = xasprintf("%s %s", cfg->title, day);
+	b->title = label ? xasprintf("%s %s (%s)", cfg->title, day, label)
+			 : xasprintf("%s %s", cfg->title, day);
+	b->volume_label = xstrdup(label);
 	b->language = xstrdup(cfg->language);
 	b->templates_dir = xstrdup(r->o->templates_dir);
 	b->sections = xcalloc(r->n_feeds ? r->n_feeds : 1, sizeof(*b->sections));
 	int *counts = xcalloc(r->n_feeds ? r->n_feeds : 1, sizeof(*counts));
-	for (size_t i = 0; i < r->n_feeds; i++) {
-		struct run_feed *rf = &r->feeds[i];
-		if (!rf->n_fresh)
-			continue;
-		struct book_section *s = &b->sections[b->n_sections];
-		s->title = xstrdup(rf->conf->name);
-		s->lang = xstrdup(section_lang(rf, cfg->language));
-		s->articles = xcalloc(rf->n_fresh, sizeof(*s->articles));
-		for (size_t k = 0; k < rf->n_fresh; k++) {
-			s->articles[k].article = rf->fresh[k];
-			s->articles[k].feed_name = rf->conf->name;
+	for (size_t i = from; i < to; i++) {
+		struct run_feed *rf = r->refs[i].rf;
+		struct book_section *s = b->n_sections ? &b->sections[b->n_sections - 1] : NULL;
+		if (!s || i == from || r->refs[i - 1].rf != rf) {
+			s = &b->sections[b->n_sections];
+			s->title = xstrdup(rf->conf->name);
+			s->lang = xstrdup(section_lang(rf, cfg->language));
+			s->articles = xcalloc(rf->n_fresh, sizeof(*s->articles));
+			strlist_add(&b->subjects, rf->conf->name);
+			b->n_sections++;
 		}
-		s->n_articles = rf->n_fresh;
-		counts[b->n_sections] = (int)rf->n_fresh;
-		strlist_add(&b->subjects, rf->conf->name);
-		b->n_sections++;
+		s->articles[s->n_articles].article = r->refs[i].a;
+		s->articles[s->n_articles].feed_name = rf->conf->name;
+		s->n_articles++;
+		counts[b->n_sections - 1]++;
 	}
 	/* Image files are numbered in reading order, so the book does not depend on the order
 	 * in which downloads happened to finish. */
+	r->vol_mark++;
 	b->images = xcalloc(r->n_images ? r->n_images : 1, sizeof(*b->images));
 	size_t seq = 0;
-	for (size_t s = 0; s < b->n_sections; s++)
-		for (size_t k = 0; k < b->sections[s].n_articles; k++) {
-			const struct article *a = b->sections[s].articles[k].article;
-			for (size_t j = 0; j < a->images.n; j++) {
-				ENTRY key = {.key = a->images.items[j]}, *found = NULL;
-				if (!hsearch_r(key, FIND, &found, &r->image_index) || !found)
-					continue;
-				struct run_image *im = &r->images[(uintptr_t)found->data];
-				int seen = 0;
-				for (size_t q = 0; q < b->n_images && !seen; q++)
-					seen = b->images[q].url == im->url ||
-					       strcmp(b->images[q].url, im->url) == 0;
-				if (seen)
-					continue;
-				struct book_image *bi = &b->images[b->n_images++];
-				bi->url = xstrdup(im->url);
-				if (im->st == IMG_DONE) {
-					bi->href = xasprintf("images/%04zu.jpg", ++seq);
-					bi->path = xstrdup(im->tmp_path);
-					bi->width = im->w_out;
-					bi->height = im->h_out;
-				}
+	for (size_t i = from; i < to; i++) {
+		const struct article *a = r->refs[i].a;
+		for (size_t j = 0; j < a->images.n; j++) {
+			ENTRY key = {.key = a->images.items[j]}, *found = NULL;
+			if (!hsearch_r(key, FIND, &found, &r->image_index) || !found)
+				continue;
+			struct run_image *im = &r->images[(uintptr_t)found->data];
+			if (im->vol_mark == r->vol_mark)
+				continue;
+			im->vol_mark = r->vol_mark;
+			struct book_image *bi = &b->images[b->n_images++];
+			bi->url = xstrdup(im->url);
+			if (im->st == IMG_DONE) {
+				bi->href = xasprintf("images/%04zu.jpg", ++seq);
+				bi->path = xstrdup(im->tmp_path);
+				bi->width = im->w_out;
+				bi->height = im->h_out;
 			}
 		}
+	}
 	qsort(b->images, b->n_images, sizeof(*b->images), cmp_book_image);
 	b->identifier = book_uuid(b);
 	*counts_out = counts;
@@ -1166,26 +1182,25 @@ static void start_fetches(struct run *r)
 	}
 }
 
-/* Without a book: commits the validators only. With one: records its deliveries as pending
- * (state_prepare), to be confirmed once the book is in place and mailed. */
-static int commit_state(struct run *r, const struct pending_book *pb, int64_t *pending_id,
-			struct err *e)
+/* Without a book: commits the validators only. With one: records the deliveries of refs[from,
+ * to) as pending (state_prepare), to be confirmed once the book is in place and mailed; the
+ * feeds' validators go with the last volume, so a feed is only marked read once all of it is. */
+static int commit_state(struct run *r, const struct pending_book *pb, size_t from, size_t to,
+			int with_http, int64_t *pending_id, struct err *e)
 {
 	size_t n_items = 0, n_http = 0;
-	for (size_t i = 0; i < r->n_feeds; i++)
-		n_items += r->feeds[i].n_fresh;
-	struct delivery_item *items = xcalloc(n_items ? n_items : 1, sizeof(*items));
+	struct delivery_item *items = xcalloc(to > from ? to - from : 1, sizeof(*items));
 	struct http_update *http = xcalloc(r->n_feeds ? r->n_feeds : 1, sizeof(*http));
-	n_items = 0;
-	for (size_t i = 0; i < r->n_feeds; i++) {
+	for (size_t i = from; i < to; i++) {
+		const struct article *a = r->refs[i].a;
+		items[n_items].feed_key = r->refs[i].rf->conf->url;
+		items[n_items].article_id = a->id;
+		items[n_items].title = a->title;
+		items[n_items].published = a->published;
+		n_items++;
+	}
+	for (size_t i = 0; with_http && i < r->n_feeds; i++) {
 		struct run_feed *rf = &r->feeds[i];
-		for (size_t k = 0; k < rf->n_fresh; k++) {
-			items[n_items].feed_key = rf->conf->url;
-			items[n_items].article_id = rf->fresh[k]->id;
-			items[n_items].title = rf->fresh[k]->title;
-			items[n_items].published = rf->fresh[k]->published;
-			n_items++;
-		}
 		if (!rf->failed && rf->fetched && (rf->etag || rf->last_modified)) {
 			http[n_http].url = rf->conf->url;
 			http[n_http].etag = rf->etag;
@@ -1227,6 +1242,339 @@ static int send_books(const struct config *cfg, const char *const *paths, const 
 	if (password) {
 		explicit_bzero(password, strlen(password));
 		free(password);
+	}
+	return rc;
+}
+
+/* ---- volumes and the size budget ---- */
+
+struct volume {
+	size_t from, to;         /* articles refs[from, to) */
+	char *out_path, *tmp_path;
+	size_t bytes;
+	int64_t pending_id;
+	int prepared, placed, confirmed;
+};
+
+/* Does a book of this many bytes fit the budget (counting base64 when it is mailed)? */
+static int fits_budget(const struct run *r, size_t bytes)
+{
+	const struct config *cfg = r->cfg;
+	int mail_on = cfg->mail.enabled && !r->o->no_mail;
+	size_t counted = mail_on ? mail_encoded_size(bytes) : bytes;
+	if (cfg->max_size > 0 && counted > (size_t)cfg->max_size)
+		return 0;
+	if (mail_on && cfg->mail.max_mail_size > 0 && counted > (size_t)cfg->mail.max_mail_size)
+		return 0;
+	return 1;
+}
+
+/* Writes the book of v's articles to v->tmp_path, synced. Returns an exit code. */
+static int write_volume(struct run *r, struct volume *v, const char *label, struct err *e)
+{
+	struct book book = {0};
+	int *counts = NULL;
+	build_book(r, &book, &counts, v->from, v->to, label);
+	add_font_and_cover(r, &book, counts);
+	int rc = EXIT_OK_;
+	struct stat st;
+	if (epub_write(&book, v->tmp_path, e) != 0) {
+		err_prefix(e, "book %s", v->out_path);
+		rc = EXIT_CANTCREAT;
+	} else if (fsync_path(v->tmp_path, e) != 0 || stat(v->tmp_path, &st) != 0) {
+		if (!e->code)
+			err_set(e, errno, "book %s: %s", v->tmp_path, strerror(errno));
+		rc = EXIT_CANTCREAT;
+	} else {
+		v->bytes = (size_t)st.st_size;
+	}
+	if (rc != EXIT_OK_)
+		unlink(v->tmp_path);
+	book_release(&book);
+	free(counts);
+	return rc;
+}
+
+/* Re-encodes every converted image smaller (lower quality, smaller box), from the converted
+ * JPEG itself: the originals are not kept, and gray-to-gray costs little. */
+static void shrink_images(struct run *r, int quality, int max_w, int max_h)
+{
+	r->img_opts.quality = quality;
+	r->img_opts.max_width = max_w;
+	r->img_opts.max_height = max_h;
+	for (size_t i = 0; i < r->n_images; i++) {
+		struct run_image *im = &r->images[i];
+		if (im->st != IMG_DONE || !im->tmp_path)
+			continue;
+		struct buf b = BUF_INIT;
+		struct err e = {0};
+		if (util_read_file(im->tmp_path, 0, &b, &e) != 0) {
+			buf_release(&b);
+			continue;
+		}
+		struct convert_task *t = xcalloc(1, sizeof(*t));
+		t->index = i;
+		t->data = buf_detach(&b, &t->len);
+		t->out_path = xasprintf("%s/%05zu-q%d.jpg", r->tmpdir, i, quality);
+		t->reencode = 1;
+		unlink(im->tmp_path);
+		free(im->tmp_path);
+		im->tmp_path = NULL;
+		im->st = IMG_CONVERTING;
+		pool_submit(r, t);
+	}
+	pool_collect(r, 1);
+}
+
+/* What one article adds to a book, roughly: its text (deflated about by half) and the images
+ * it is the first to use. */
+static size_t article_cost(struct run *r, size_t i)
+{
+	const struct article *a = r->refs[i].a;
+	size_t cost = a->xhtml ? strlen(a->xhtml) / 2 : 0;
+	for (size_t j = 0; j < a->images.n; j++) {
+		ENTRY key = {.key = a->images.items[j]}, *found = NULL;
+		if (!hsearch_r(key, FIND, &found, &r->image_index) || !found)
+			continue;
+		struct run_image *im = &r->images[(uintptr_t)found->data];
+		if (im->st == IMG_DONE && im->vol_mark != r->vol_mark) {
+			im->vol_mark = r->vol_mark;
+			cost += im->bytes_out;
+		}
+	}
+	return cost;
+}
+
+static char *volume_path(const char *out_path, size_t k, size_t n)
+{
+	if (n == 1)
+		return xstrdup(out_path);
+	const char *slash = strrchr(out_path, '/');
+	const char *dot = strrchr(out_path, '.');
+	if (!dot || (slash && dot < slash))
+		return xasprintf("%s-%zu", out_path, k + 1);
+	return xasprintf("%.*s-%zu%s", (int)(dot - out_path), out_path, k + 1, dot);
+}
+
+/* The quality steps tried before a digest is split; the last is the floor. */
+static const struct {
+	int quality;
+	int box_percent;
+} shrink_steps[] = {{60, 85}, {50, 70}, {40, 60}};
+
+/* Plans and writes the books: one when it fits the budget, else with smaller images, else in
+ * volumes at article boundaries. On success vols/n_vols hold the written temporary files. */
+static int write_books(struct run *r, const char *out_path, struct volume **vols_out,
+		       size_t *n_vols_out, struct err *e)
+{
+	struct volume *vols = xcalloc(1, sizeof(*vols));
+	size_t n_vols = 1;
+	vols[0].from = 0;
+	vols[0].to = r->n_refs;
+	vols[0].out_path = xstrdup(out_path);
+	vols[0].tmp_path = xasprintf("%s.part-%ld", out_path, (long)getpid());
+	int rc = write_volume(r, &vols[0], NULL, e);
+	size_t step = 0;
+	while (rc == EXIT_OK_ && !fits_budget(r, vols[0].bytes) && step < ARRAY_SIZE(shrink_steps)) {
+		int q = shrink_steps[step].quality;
+		int pct = shrink_steps[step].box_percent;
+		int w = (int)(r->cfg->max_width * pct / 100), h = (int)(r->cfg->max_height * pct / 100);
+		char *note = xasprintf("%.1f MB is over the budget: images re-encoded at quality %d in "
+				       "%dx%d",
+				       (double)vols[0].bytes / 1e6, q, w, h);
+		log_info("%s", note);
+		strlist_add_owned(&r->budget_notes, note);
+		shrink_images(r, q < r->cfg->jpeg_quality ? q : (int)r->cfg->jpeg_quality, w, h);
+		unlink(vols[0].tmp_path);
+		rc = write_volume(r, &vols[0], NULL, e);
+		step++;
+	}
+	if (rc == EXIT_OK_ && !fits_budget(r, vols[0].bytes) && r->n_refs > 1) {
+		/* Still too big at the floor: split at article boundaries. The overhead of a book
+		 * (cover, font, navigation) is what the whole book weighs beyond its articles. */
+		size_t whole = vols[0].bytes, sum = 0;
+		r->vol_mark++;
+		size_t *cost = xcalloc(r->n_refs, sizeof(*cost));
+		for (size_t i = 0; i < r->n_refs; i++)
+			sum += cost[i] = article_cost(r, i);
+		size_t overhead = whole > sum ? whole - sum : 0;
+		if (overhead < 200000)
+			overhead = 200000;
+		size_t budget = whole;
+		while (budget > 0 && !fits_budget(r, budget))
+			budget -= budget / 50 + 1;
+		size_t target = budget > overhead ? (budget - overhead) * 9 / 10 : budget / 2;
+		unlink(vols[0].tmp_path);
+		free(vols[0].out_path);
+		free(vols[0].tmp_path);
+		free(vols);
+		vols = xcalloc(r->n_refs, sizeof(*vols));
+		n_vols = 0;
+		size_t acc = 0;
+		for (size_t i = 0; i < r->n_refs; i++) {
+			if (n_vols == 0 || (acc + cost[i] > target && vols[n_vols - 1].to > vols[n_vols - 1].from)) {
+				vols[n_vols].from = i;
+				vols[n_vols].to = i;
+				n_vols++;
+				acc = 0;
+			}
+			vols[n_vols - 1].to = i + 1;
+			acc += cost[i];
+		}
+		free(cost);
+		/* Write them; a volume that still does not fit is halved until it does. */
+		for (size_t k = 0; rc == EXIT_OK_ && k < n_vols; k++) {
+			for (;;) {
+				char label[64];
+				snprintf(label, sizeof(label), "%zu of %zu", k + 1, n_vols);
+				free(vols[k].out_path);
+				free(vols[k].tmp_path);
+				vols[k].out_path = volume_path(out_path, k, n_vols);
+				vols[k].tmp_path = xasprintf("%s.part-%ld", vols[k].out_path,
+							     (long)getpid());
+				rc = write_volume(r, &vols[k], label, e);
+				if (rc != EXIT_OK_ || fits_budget(r, vols[k].bytes) ||
+				    vols[k].to - vols[k].from < 2)
+					break;
+				unlink(vols[k].tmp_path);
+				memmove(&vols[k + 2], &vols[k + 1], (n_vols - k - 1) * sizeof(*vols));
+				memset(&vols[k + 1], 0, sizeof(*vols));
+				size_t mid = vols[k].from + (vols[k].to - vols[k].from) / 2;
+				vols[k + 1].from = mid;
+				vols[k + 1].to = vols[k].to;
+				vols[k].to = mid;
+				n_vols++;
+				/* Labels and names change with the count: rewrite the earlier ones. */
+				for (size_t j = 0; j < k; j++) {
+					unlink(vols[j].tmp_path);
+					k = 0;
+				}
+				if (k == 0 && n_vols > 1)
+					continue;
+			}
+		}
+		char *note = xasprintf("split into %zu volumes", n_vols);
+		log_info("%s", note);
+		strlist_add_owned(&r->budget_notes, note);
+	}
+	if (rc == EXIT_OK_ && n_vols == 1 && !fits_budget(r, vols[0].bytes)) {
+		char *note = xasprintf("%.1f MB is still over the budget with one article",
+				       (double)vols[0].bytes / 1e6);
+		report_add_warning(r->report, "budget", note);
+		free(note);
+	}
+	if (rc != EXIT_OK_) {
+		for (size_t k = 0; k < n_vols; k++) {
+			if (vols[k].tmp_path)
+				unlink(vols[k].tmp_path);
+			free(vols[k].out_path);
+			free(vols[k].tmp_path);
+		}
+		free(vols);
+		return rc;
+	}
+	for (size_t i = 0; i < r->budget_notes.n; i++)
+		report_add_warning(r->report, "budget", r->budget_notes.items[i]);
+	*vols_out = vols;
+	*n_vols_out = n_vols;
+	return EXIT_OK_;
+}
+
+/* Puts the volumes in place: pending in the state, renamed, mailed, confirmed. Returns an
+ * exit code; on failure what is not confirmed is discarded (its articles stay new). */
+static int deliver_books(struct run *r, struct volume *vols, size_t n_vols, struct err *e)
+{
+	const struct config *cfg = r->cfg;
+	int mail_on = cfg->mail.enabled && !r->o->no_mail;
+	int rc = EXIT_OK_;
+	for (size_t k = 0; k < n_vols && rc == EXIT_OK_; k++) {
+		struct volume *v = &vols[k];
+		struct stat st;
+		if (stat(v->tmp_path, &st) != 0) {
+			err_set(e, errno, "book %s: %s", v->tmp_path, strerror(errno));
+			rc = EXIT_CANTCREAT;
+			break;
+		}
+		/* Pending before the rename, with the file's identity: a run killed from here on
+		 * is settled by the next run's state_recover (delivered if the file made it into
+		 * place and owed no mail, new again if not). */
+		struct pending_book pb = {
+			.path = v->out_path,
+			.dev = (uint64_t)st.st_dev,
+			.ino = (uint64_t)st.st_ino,
+			.size = (int64_t)st.st_size,
+			.needs_mail = mail_on,
+		};
+		if (commit_state(r, &pb, v->from, v->to, k == n_vols - 1, &v->pending_id, e) != 0) {
+			rc = EXIT_IOERR;
+			break;
+		}
+		v->prepared = 1;
+		if (rename(v->tmp_path, v->out_path) != 0) {
+			err_set(e, errno, "book %s: rename: %s", v->out_path, strerror(errno));
+			rc = EXIT_CANTCREAT;
+			break;
+		}
+		v->placed = 1;
+		if (util_fsync_dir_of(v->out_path, e) != 0) {
+			rc = EXIT_CANTCREAT;
+			break;
+		}
+		report_add_book(r->report, v->out_path, v->bytes);
+	}
+	if (rc == EXIT_OK_ && mail_on) {
+		/* Together when they fit one mail, else one mail per volume. */
+		size_t total = 0;
+		for (size_t k = 0; k < n_vols; k++)
+			total += mail_encoded_size(vols[k].bytes);
+		int together = n_vols <= 25 && (cfg->mail.max_mail_size <= 0 ||
+						total <= (size_t)cfg->mail.max_mail_size);
+		size_t per = together ? n_vols : 1;
+		for (size_t k = 0; k < n_vols && rc == EXIT_OK_; k += per) {
+			const char **paths = xcalloc(per, sizeof(*paths));
+			const char **names = xcalloc(per, sizeof(*names));
+			for (size_t j = 0; j < per; j++) {
+				paths[j] = vols[k + j].out_path;
+				const char *slash = strrchr(paths[j], '/');
+				names[j] = slash ? slash + 1 : paths[j];
+			}
+			if (send_books(cfg, paths, names, per, e) != 0) {
+				report_set_mail(r->report,
+						e->code == MAIL_ERR_TEMPORARY ? "temporary failure"
+									      : "failed",
+						e->msg);
+				err_prefix(e, "%s", "");
+				memmove(e->msg, e->msg + 2, strlen(e->msg + 2) + 1);
+				rc = e->code == MAIL_ERR_TEMPORARY ? EXIT_TEMPFAIL
+				     : e->code == MAIL_ERR_CONFIG  ? EXIT_CONFIG
+								   : EXIT_UNAVAILABLE;
+			} else {
+				for (size_t j = 0; j < per && rc == EXIT_OK_; j++) {
+					if (state_confirm(r->state, vols[k + j].pending_id, r->now,
+							  e) != 0)
+						rc = EXIT_IOERR;
+					else
+						vols[k + j].confirmed = 1;
+				}
+			}
+			free(paths);
+			free(names);
+		}
+		if (rc == EXIT_OK_)
+			report_set_mail(r->report, "sent", NULL);
+	} else {
+		for (size_t k = 0; k < n_vols && rc == EXIT_OK_; k++) {
+			if (state_confirm(r->state, vols[k].pending_id, r->now, e) != 0)
+				rc = EXIT_IOERR;
+			else
+				vols[k].confirmed = 1;
+		}
+	}
+	for (size_t k = 0; k < n_vols; k++) {
+		if (rc != EXIT_OK_ && vols[k].prepared && !vols[k].confirmed)
+			state_discard(r->state, vols[k].pending_id, NULL);
+		if (!vols[k].placed)
+			unlink(vols[k].tmp_path);
 	}
 	return rc;
 }
@@ -1340,7 +1688,7 @@ int pipeline_run(const struct pipeline_opts *o)
 	report_everything(&r);
 
 	if (n_new == 0) {
-		if (commit_state(&r, NULL, NULL, &e) != 0) {
+		if (commit_state(&r, NULL, 0, 0, 1, NULL, &e) != 0) {
 			log_error("state: %s", e.msg);
 			rc = EXIT_IOERR;
 			goto out;
@@ -1358,81 +1706,43 @@ int pipeline_run(const struct pipeline_opts *o)
 		goto out;
 	}
 
-	t_stage = util_monotonic();
-	build_book(&r, &book, &counts);
-	add_font_and_cover(&r, &book, counts);
-	report_set_stage_time(r.report, "font_cover", util_monotonic() - t_stage);
+	/* The new articles in book order: feeds as configured, each newest first. */
+	r.refs = xcalloc(n_new, sizeof(*r.refs));
+	for (size_t i = 0; i < r.n_feeds; i++)
+		for (size_t k = 0; k < r.feeds[i].n_fresh; k++)
+			r.refs[r.n_refs++] = (struct art_ref){&r.feeds[i], r.feeds[i].fresh[k]};
 
+	t_stage = util_monotonic();
 	out_path = o->output ? xstrdup(o->output) : expand_output(cfg->output, r.now);
-	tmp_out = xasprintf("%s.part-%ld", out_path, (long)getpid());
-	t_stage = util_monotonic();
-	if (epub_write(&book, tmp_out, &e) != 0) {
-		log_error("book %s: %s", out_path, e.msg);
-		unlink(tmp_out);
-		rc = EXIT_CANTCREAT;
+	struct volume *vols = NULL;
+	size_t n_vols = 0;
+	rc = write_books(&r, out_path, &vols, &n_vols, &e);
+	report_set_stage_time(r.report, "book", util_monotonic() - t_stage);
+	if (rc != EXIT_OK_) {
+		log_error("%s", e.msg);
 		goto out;
 	}
-	/* The book's deliveries are recorded as pending before it is renamed into place, with
-	 * the file's identity, so a run killed anywhere from here on is settled by the next
-	 * run's state_recover: delivered if the file made it into place, new again if not. */
-	struct stat st;
-	if (fsync_path(tmp_out, &e) != 0 || stat(tmp_out, &st) != 0) {
-		if (!e.code)
-			err_set(&e, errno, "%s: %s", tmp_out, strerror(errno));
-		log_error("book %s: %s", out_path, e.msg);
-		unlink(tmp_out);
-		rc = EXIT_CANTCREAT;
-		goto out;
-	}
-	struct pending_book pb = {
-		.path = out_path,
-		.dev = (uint64_t)st.st_dev,
-		.ino = (uint64_t)st.st_ino,
-		.size = (int64_t)st.st_size,
-		.needs_mail = mail_on,
-	};
-	int64_t pending_id = 0;
-	if (commit_state(&r, &pb, &pending_id, &e) != 0) {
-		log_error("state: %s", e.msg);
-		unlink(tmp_out);
-		rc = EXIT_IOERR;
-		goto out;
-	}
-	if (rename(tmp_out, out_path) != 0 || util_fsync_dir_of(out_path, &e) != 0) {
-		if (!e.code)
-			err_set(&e, errno, "%s: rename: %s", out_path, strerror(errno));
-		log_error("book %s: %s", out_path, e.msg);
-		unlink(tmp_out);
-		state_discard(r.state, pending_id, NULL);
-		rc = EXIT_CANTCREAT;
-		goto out;
-	}
-	report_set_stage_time(r.report, "epub", util_monotonic() - t_stage);
-	size_t book_bytes = (size_t)st.st_size;
-	report_add_book(r.report, out_path, book_bytes);
-
-	if (mail_on) {
-		const char *paths[1] = {out_path};
-		const char *slash = strrchr(out_path, '/');
-		const char *names[1] = {slash ? slash + 1 : out_path};
-		if (send_books(cfg, paths, names, 1, &e) != 0) {
+	rc = deliver_books(&r, vols, n_vols, &e);
+	size_t book_bytes = 0;
+	for (size_t k = 0; k < n_vols; k++)
+		book_bytes += vols[k].bytes;
+	if (rc != EXIT_OK_) {
+		if (rc == EXIT_TEMPFAIL || rc == EXIT_UNAVAILABLE || rc == EXIT_CONFIG)
 			log_error("%s (the book stays at %s; its articles will be sent again)",
-				  e.msg, out_path);
-			report_set_mail(r.report, e.code == MAIL_ERR_TEMPORARY ? "temporary failure"
-										: "failed",
-					e.msg);
-			state_discard(r.state, pending_id, NULL);
-			rc = e.code == MAIL_ERR_TEMPORARY ? EXIT_TEMPFAIL
-			     : e.code == MAIL_ERR_CONFIG ? EXIT_CONFIG
-							 : EXIT_UNAVAILABLE;
-			goto out;
-		}
-		report_set_mail(r.report, "sent", NULL);
+				  e.msg, vols[0].out_path);
+		else
+			log_error("%s", e.msg);
 	}
-
-	if (state_confirm(r.state, pending_id, r.now, &e) != 0) {
-		log_error("state: %s (the book was written to %s)", e.msg, out_path);
-		rc = EXIT_IOERR;
+	struct strlist paths = {0};
+	for (size_t k = 0; k < n_vols; k++) {
+		if (vols[k].placed)
+			strlist_add(&paths, vols[k].out_path);
+		free(vols[k].out_path);
+		free(vols[k].tmp_path);
+	}
+	free(vols);
+	if (rc != EXIT_OK_) {
+		strlist_release(&paths);
 		goto out;
 	}
 	if (state_prune(r.state, (int)cfg->prune_days, r.now, &e) != 0)
@@ -1440,14 +1750,19 @@ int pipeline_run(const struct pipeline_opts *o)
 	size_t delivered = 0, dropped = 0;
 	for (size_t i = 0; i < r.n_images; i++)
 		r.images[i].st == IMG_DONE ? delivered++ : dropped++;
+	size_t n_sections = 0;
+	for (size_t i = 0; i < r.n_feeds; i++)
+		n_sections += r.feeds[i].n_fresh > 0;
 	snprintf(summary, sizeof(summary),
-		 "%zu articles from %zu feeds (%zu failed), %zu images (%zu dropped), %.1f MB%s",
-		 n_new, book.n_sections, n_failed, delivered, dropped, (double)book_bytes / 1e6,
-		 mail_on ? ", mailed" : "");
-	log_info("wrote %s: %s, %.1f s", out_path, summary, util_monotonic() - r.t0);
-	/* The book's path on stdout, for scripts (`book=$(inkdigest run)`); nothing under -q. */
-	if (log_get_level() > LOG_ERROR)
-		printf("%s\n", out_path);
+		 "%zu articles from %zu feeds (%zu failed), %zu images (%zu dropped), %.1f MB%s%s",
+		 n_new, n_sections, n_failed, delivered, dropped, (double)book_bytes / 1e6,
+		 paths.n > 1 ? " in volumes" : "", mail_on ? ", mailed" : "");
+	log_info("wrote %s%s: %s, %.1f s", paths.items[0], paths.n > 1 ? " …" : "", summary,
+		 util_monotonic() - r.t0);
+	/* The books' paths on stdout, for scripts (`book=$(inkdigest run)`); nothing under -q. */
+	for (size_t k = 0; k < paths.n && log_get_level() > LOG_ERROR; k++)
+		printf("%s\n", paths.items[k]);
+	strlist_release(&paths);
 	rc = EXIT_OK_;
 
 out:
