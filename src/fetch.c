@@ -865,6 +865,18 @@ static void deliver(struct fetcher *f, struct transfer *t, const struct outcome 
 	}
 	if (!effective && t->kind == KIND_HTTP)
 		effective = redact_or_null(t->url);
+	if (!effective && t->kind == KIND_LOCAL && t->path && t->path[0] == '/') {
+		/* A local feed's base is its file:// URL, so relative links in it resolve the
+		 * way a browser would resolve them. */
+		CURLU *u = curl_url();
+		char *full = NULL;
+		if (curl_url_set(u, CURLUPART_SCHEME, "file", 0) == CURLUE_OK &&
+		    curl_url_set(u, CURLUPART_PATH, t->path, CURLU_URLENCODE) == CURLUE_OK &&
+		    curl_url_get(u, CURLUPART_URL, &full, 0) == CURLUE_OK)
+			effective = xstrdup(full);
+		curl_free(full);
+		curl_url_cleanup(u);
+	}
 	r.effective_url = effective ? effective : t->url;
 	r.content_type = ctype;
 	r.etag = etag;

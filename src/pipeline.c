@@ -178,23 +178,6 @@ static char *url_origin(const char *url)
 	return out;
 }
 
-/* A feed named by a plain path gets a file:// URL as its base, so relative links in it resolve
- * like a browser would resolve them. */
-static char *feed_base_url(const char *url)
-{
-	if (url[0] != '/')
-		return xstrdup(url);
-	CURLU *u = curl_url();
-	char *full = NULL, *out = NULL;
-	if (curl_url_set(u, CURLUPART_SCHEME, "file", 0) == CURLUE_OK &&
-	    curl_url_set(u, CURLUPART_PATH, url, CURLU_URLENCODE) == CURLUE_OK &&
-	    curl_url_get(u, CURLUPART_URL, &full, 0) == CURLUE_OK)
-		out = xstrdup(full);
-	curl_free(full);
-	curl_url_cleanup(u);
-	return out ? out : xstrdup(url);
-}
-
 static int is_http_url(const char *url)
 {
 	return util_starts_with_ci(url, "http://") || util_starts_with_ci(url, "https://");
@@ -758,9 +741,8 @@ static void feed_fetched(void *user, struct fetch_response *resp)
 		return;
 	}
 	char *charset = content_type_charset(resp->content_type);
-	char *base = feed_base_url(resp->effective_url ? resp->effective_url : rf->conf->url);
 	struct feed_parse_opts po = {
-		.url = base,
+		.url = resp->effective_url ? resp->effective_url : rf->conf->url,
 		.http_charset = charset,
 		.fetch_time = util_now(),
 	};
@@ -770,7 +752,6 @@ static void feed_fetched(void *user, struct fetch_response *resp)
 		rf->error = xasprintf("parse: %s", e.msg);
 		feed_doc_release(&rf->doc);
 	}
-	free(base);
 	free(charset);
 }
 
