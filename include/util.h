@@ -99,6 +99,8 @@ int util_starts_with_ci(const char *s, const char *prefix);
 /* Logging to stderr. Level: 0 quiet (errors only), 1 normal, 2 verbose. */
 enum log_level { LOG_ERROR = 0, LOG_INFO = 1, LOG_DEBUG = 2 };
 void log_set_level(int level);
+/* On while a progress line is drawn on stderr: messages clear it first. */
+void log_set_progress_line(int on);
 int log_get_level(void);
 void log_msg(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 #define log_error(...) log_msg(LOG_ERROR, __VA_ARGS__)

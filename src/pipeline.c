@@ -384,14 +384,65 @@ static void progress_draw(struct run *r, int final)
 {
 	if (!r->o->progress)
 		return;
-	size_t fetched = 0;
-	for (size_t i = 0; i < r->n_images; i++)
-		fetched += r->images[i].st != IMG_PENDING;
-	fprintf(stderr, "\r\033[Kfeeds %zu/%zu  images %zu/%zu converted  %.1fs", r->feeds_done,
-		r->n_feeds, r->images_done, r->n_images, util_monotonic() - r->t0);
+	static double last;
+	double now = util_monotonic();
+	if (!final && now - last < 0.1)
+		return;
+	last = now;
+	size_t articles = 0, bytes_in = 0, bytes_out = 0;
+	for (size_t i = 0; i < r->n_feeds; i++)
+		articles += r->feeds[i].n_fresh;
+	for (size_t i = 0; i < r->n_images; i++) {
+		bytes_in += r->images[i].bytes_in;
+		bytes_out += r->images[i].bytes_out;
+	}
+	size_t total = r->n_feeds + r->n_images, done = r->feeds_done + r->images_done;
+	int width = 20, filled = total ? (int)(done * (size_t)width / total) : width;
+	char bar[32];
+	for (int i = 0; i < width; i++)
+		bar[i] = i < filled ? '#' : '-';
+	bar[width] = '\0';
+	fprintf(stderr,
+		"\r\033[K[%s] feeds %zu/%zu  %zu new articles  images %zu/%zu (%.1f MB -> %.1f MB)"
+		"  %.1fs",
+		bar, r->feeds_done, r->n_feeds, articles, r->images_done, r->n_images,
+		(double)bytes_in / 1e6, (double)bytes_out / 1e6, now - r->t0);
 	if (final)
 		fputc('\n', stderr);
 	fflush(stderr);
+}
+
+/* "2 too small, 1 fetch: HTTP 404": why images were dropped, most common first. */
+static char *drop_reasons(const struct run *r)
+{
+	struct strlist kinds = {0};
+	size_t *counts = xcalloc(r->n_images ? r->n_images : 1, sizeof(*counts));
+	for (size_t i = 0; i < r->n_images; i++) {
+		const struct run_image *im = &r->images[i];
+		if (im->st == IMG_DONE)
+			continue;
+		const char *why = im->reason ? im->reason : "not fetched";
+		size_t k = 0;
+		while (k < kinds.n && strcmp(kinds.items[k], why) != 0)
+			k++;
+		if (k == kinds.n)
+			strlist_add(&kinds, why);
+		counts[k]++;
+	}
+	struct buf b = BUF_INIT;
+	for (size_t shown = 0; shown < kinds.n && shown < 4; shown++) {
+		size_t best = 0;
+		for (size_t k = 1; k < kinds.n; k++)
+			if (counts[k] > counts[best])
+				best = k;
+		buf_printf(&b, "%s%zu %s", shown ? ", " : "", counts[best], kinds.items[best]);
+		counts[best] = 0;
+	}
+	if (kinds.n > 4)
+		buf_puts(&b, ", …");
+	free(counts);
+	strlist_release(&kinds);
+	return buf_detach(&b, NULL);
 }
 
 /* ---- images ---- */
@@ -772,8 +823,8 @@ static void feed_done(void *user, struct fetch_response *resp)
 		log_error("feed \"%s\": %s", rf->conf->name, rf->error);
 	} else if (!rf->not_modified) {
 		select_fresh(r, rf);
-		log_info("feed \"%s\": %zu items, %zu new", rf->conf->name, rf->doc.n_items,
-			 rf->n_fresh);
+		log_debug("feed \"%s\": %zu items, %zu new", rf->conf->name, rf->doc.n_items,
+			  rf->n_fresh);
 		for (size_t i = 0; i < rf->n_fresh; i++) {
 			struct article *a = rf->fresh[i];
 			if (wants_fulltext(rf->conf, a)) {
@@ -798,7 +849,7 @@ static void feed_done(void *user, struct fetch_response *resp)
 			}
 		}
 	} else {
-		log_info("feed \"%s\": not modified", rf->conf->name);
+		log_debug("feed \"%s\": not modified", rf->conf->name);
 	}
 	progress_draw(r, 0);
 }
@@ -1651,12 +1702,14 @@ int pipeline_run(const struct pipeline_opts *o)
 	};
 	r.fetcher = fetch_new(&fo);
 	pool_start(&r);
+	log_set_progress_line(o->progress);
 	double t_stage = util_monotonic();
 	start_fetches(&r);
 	fetch_run(r.fetcher, idle_cb, &r);
 	pool_collect(&r, 1);
 	report_set_stage_time(r.report, "fetch_convert", util_monotonic() - t_stage);
 	progress_draw(&r, 1);
+	log_set_progress_line(0);
 
 	size_t n_ok = 0, n_failed = 0, n_new = 0;
 	for (size_t i = 0; i < r.n_feeds; i++) {
@@ -1695,6 +1748,18 @@ int pipeline_run(const struct pipeline_opts *o)
 
 	t_stage = util_monotonic();
 	out_path = o->output ? xstrdup(o->output) : expand_output(cfg->output, r.now);
+	{
+		/* Shown to the user and kept in the state: "/a/examples/../out/x" as "/a/out/x". */
+		char *dir = util_dirname(out_path), *real = realpath(dir, NULL);
+		const char *slash = strrchr(out_path, '/');
+		if (real) {
+			char *canon = xasprintf("%s/%s", real, slash ? slash + 1 : out_path);
+			free(out_path);
+			out_path = canon;
+		}
+		free(real);
+		free(dir);
+	}
 	struct volume *vols = NULL;
 	size_t n_vols = 0;
 	rc = write_books(&r, out_path, &vols, &n_vols, &e);
@@ -1740,6 +1805,11 @@ int pipeline_run(const struct pipeline_opts *o)
 		 paths.n > 1 ? " in volumes" : "", mail_on ? ", mailed" : "");
 	log_info("wrote %s%s: %s, %.1f s", paths.items[0], paths.n > 1 ? " …" : "", summary,
 		 util_monotonic() - r.t0);
+	if (dropped) {
+		char *why = drop_reasons(&r);
+		log_info("images dropped: %s", why);
+		free(why);
+	}
 	/* The books' paths on stdout, for scripts (`book=$(inkdigest run)`); nothing under -q. */
 	for (size_t k = 0; k < paths.n && log_get_level() > LOG_ERROR; k++)
 		printf("%s\n", paths.items[k]);

@@ -10,6 +10,7 @@
 #include "util.h"
 
 static int log_level = LOG_INFO;
+static int log_clear_line;
 
 void err_set(struct err *e, int code, const char *fmt, ...)
 {
@@ -485,6 +486,11 @@ int util_starts_with_ci(const char *s, const char *prefix)
 	return s && strncasecmp(s, prefix, strlen(prefix)) == 0;
 }
 
+void log_set_progress_line(int on)
+{
+	log_clear_line = on;
+}
+
 void log_set_level(int level)
 {
 	log_level = level;
@@ -504,5 +510,7 @@ void log_msg(int level, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "inkdigest: %s\n", line);
+	/* A progress line may be drawn on the terminal: a message replaces it, and the next
+	 * redraw puts it back below. */
+	fprintf(stderr, "%sinkdigest: %s\n", log_clear_line ? "\r\033[K" : "", line);
 }

@@ -4,10 +4,16 @@
 source "$(dirname "$0")/lib.sh"
 fx="$SRCDIR/tests/fixtures/cli"
 
-"$INKDIGEST" --help | grep -q "inkdigest run" || fail "--help lacks run"
-"$INKDIGEST" --version | grep -Eq '^inkdigest [0-9]+\.[0-9]+' || fail "--version"
+"$INKDIGEST" --help >"$WORK/help" || fail "--help exit code"
+for c in run check inspect import-opml send log "state forget" profiles; do
+  grep -q "^  $c " "$WORK/help" || fail "--help lacks $c"
+done
+grep -q "^Exit codes" "$WORK/help" || fail "--help lacks the exit codes"
+"$INKDIGEST" --version >"$WORK/version"
+grep -Eq '^inkdigest [0-9]+\.[0-9]+' "$WORK/version" || fail "--version"
 for c in run check inspect import-opml send log state profiles; do
-  "$INKDIGEST" "$c" --help | grep -q "Usage: inkdigest $c" || fail "$c --help"
+  "$INKDIGEST" "$c" --help >"$WORK/h" || fail "$c --help exit code"
+  grep -q "Usage: inkdigest $c" "$WORK/h" || fail "$c --help"
 done
 pass "help and version"
 
@@ -66,3 +72,20 @@ python3 "$SRCDIR/tests/integration/epub_inspect.py" "$WORK/b2.epub" --box 1236x1
 "$INKDIGEST" state forget --all -c "$SRCDIR/examples/demo.ini" --state "$WORK/s.db" >"$WORK/f" || fail "forget --all"
 grep -q "forgot 10 " "$WORK/f" || { cat "$WORK/f" >&2; fail "forget --all"; }
 pass "log and state forget"
+
+# Progress: drawn in place on a terminal, absent without one and with -q.
+rm -f "$WORK/p.db" "$WORK/p.epub"
+script -qfec "'$INKDIGEST' run -c '$SRCDIR/examples/demo.ini' --state '$WORK/p.db' -o '$WORK/p.epub'" /dev/null >"$WORK/tty.out" </dev/null \
+  || fail "run under a pseudo-terminal"
+grep -q $'\r' "$WORK/tty.out" || fail "no progress redrawn in place on a terminal"
+grep -aq 'feeds 3/3' "$WORK/tty.out" || fail "the progress line does not count feeds"
+grep -aq 'wrote .*10 articles from 3 feeds' "$WORK/tty.out" || fail "no closing summary on a terminal"
+rm -f "$WORK/p.db" "$WORK/p.epub"
+"$INKDIGEST" run -c "$SRCDIR/examples/demo.ini" --state "$WORK/p.db" -o "$WORK/p.epub" >/dev/null 2>"$WORK/notty.err"
+if grep -q $'\r' "$WORK/notty.err"; then fail "progress drawn without a terminal"; fi
+grep -q 'wrote .*10 articles' "$WORK/notty.err" || fail "no summary line without a terminal"
+[ "$(grep -c . "$WORK/notty.err")" -le 2 ] || { cat "$WORK/notty.err" >&2; fail "more than the summary without a terminal"; }
+rm -f "$WORK/p.db" "$WORK/p.epub"
+script -qfec "'$INKDIGEST' run -q -c '$SRCDIR/examples/demo.ini' --state '$WORK/p.db' -o '$WORK/p.epub'" /dev/null >"$WORK/q.out" </dev/null
+[ ! -s "$WORK/q.out" ] || { cat -A "$WORK/q.out" >&2; fail "-q printed something on a terminal"; }
+pass "progress on a terminal only; -q silent"
