@@ -28,4 +28,15 @@ int clean_html(const char *html, size_t len, const struct clean_opts *o, struct 
 	       struct err *e);
 void clean_result_release(struct clean_result *r);
 
+/* Per-feed selectors (src/clean_select.c): tag, .class, #id, [attr], [attr=value], descendant
+ * (space) and comma lists. clean_selector_check validates config text (0, or -1 with e set);
+ * the rest is used by clean_html and its tests. */
+struct clean_selector;
+struct _xmlNode;
+int clean_selector_check(const char *text, struct err *e);
+/* On success *out is owned by the caller (clean_selector_free). */
+int clean_selector_parse(const char *text, struct clean_selector **out, struct err *e);
+int clean_selector_matches(const struct clean_selector *s, const struct _xmlNode *el);
+void clean_selector_free(struct clean_selector *s);
+
 #endif
