@@ -15,6 +15,12 @@ struct font_choice {
 /* spec: "auto" (fontconfig, preferring glyf CJK faces), or "PATH[#index]". Returns 0, or -1
  * with e set when nothing usable is found. */
 int font_resolve(const char *spec, const char *config_dir, struct font_choice *out, struct err *e);
+/* As font_resolve, with the folder holding preferred.conf (the ordered list of family names
+ * "auto" tries; see fonts/preferred.conf in the source tree, installed under share/inkdigest/
+ * fonts). fonts_dir NULL or without that file: a built-in list with the same content. PATH is
+ * relative to config_dir. "none" returns 0 with out->path NULL (embed nothing). */
+int font_resolve_in(const char *spec, const char *config_dir, const char *fonts_dir,
+		    struct font_choice *out, struct err *e);
 void font_choice_release(struct font_choice *c);
 
 /* A set of code points collected from the book's text. */
