@@ -7,7 +7,8 @@
 #include "util.h"
 
 struct clean_opts {
-	const char *base_url;    /* relative URLs resolve against it; may be NULL */
+	const char *base_url;    /* relative URLs resolve against it; may be NULL. Images may be
+				    file: URLs only when base_url is one too */
 	const char *charset;     /* input charset if known (NULL = UTF-8 / sniff meta) */
 	int device_width;        /* for srcset choice; 0 = 1236 */
 	int heading_base;        /* highest heading level the article may use (default 2) */

@@ -29,7 +29,8 @@ struct feed_parse_opts {
  * - id: guid/id as written, else the resolved link, else the 64-bit FNV-1a of
  *   title + "\n" + content as 16 hex digits. The first of several items with one id wins;
  *   later ones only fill its missing fields. Items with no title, link or content are skipped.
- * - link and lead_image are absolute http(s) URLs or NULL (other schemes are dropped).
+ * - link and lead_image are absolute http(s) URLs or NULL (other schemes are dropped), or
+ *   file: URLs when o->url is itself a file: URL (a local feed may name local files).
  * - base_url: the xml:base in force at the item's content if any, else the link, else o->url.
  * - content: HTML; escaped once or twice too often is unescaped, plain text becomes <p>s.
  * - At most o->max_items (default 10,000) items; the rest are dropped with a warning.

@@ -42,6 +42,7 @@ struct buf {
 #define BUF_INIT {NULL, 0, 0}
 void buf_init(struct buf *b);
 void buf_release(struct buf *b);
+/* Room for extra more bytes and a NUL; the contents stay NUL-terminated. */
 void buf_reserve(struct buf *b, size_t extra);
 void buf_add(struct buf *b, const void *data, size_t n);
 void buf_puts(struct buf *b, const char *s);
@@ -90,7 +91,8 @@ int util_is_valid_utf8(const char *s, size_t n);
 /* Copies s, replacing invalid UTF-8 sequences with U+FFFD and dropping characters XML 1.0
  * forbids (C0 controls other than tab/LF/CR, U+FFFE/U+FFFF). */
 char *util_utf8_sanitize(const char *s, size_t n);
-/* Decodes one UTF-8 code point at *p (advances *p); returns -1 on an invalid sequence. */
+/* Decodes one UTF-8 code point at *p and advances *p past it; on an invalid or truncated
+ * sequence returns -1 and leaves *p where it was (the caller decides how far to skip). */
 int32_t util_utf8_next(const char **p, const char *end);
 int util_has_cjk(const char *s);
 char *util_trim(char *s);  /* in place; returns s */

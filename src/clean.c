@@ -1052,7 +1052,10 @@ static xmlNode *make_img(struct ctx *c, const char *raw, const char *alt)
 	char *url = resolve(c, raw);
 	if (!url)
 		return NULL;
-	int ok = (scheme_is(url, "http") || scheme_is(url, "https") ||
+	/* file: only inside a page that is itself local (the offline demo): a remote page never
+	 * gets to name a local file. */
+	int local = scheme_is(url, "file") && c->o->base_url && scheme_is(c->o->base_url, "file");
+	int ok = (scheme_is(url, "http") || scheme_is(url, "https") || local ||
 	          (util_starts_with_ci(url, "data:image/") && !is_placeholder(url))) &&
 	         !is_tracker_url(url);
 	if (!ok) {

@@ -560,6 +560,16 @@ static int is_http_url(const char *s)
 	return s && (util_starts_with_ci(s, "http://") || util_starts_with_ci(s, "https://"));
 }
 
+/* A link the book may point at: http(s), or file: inside a feed that is itself a local file
+ * (the offline demo); a remote feed never gets to name a local file. */
+static int link_ok(const struct parse *p, const char *u)
+{
+	if (is_http_url(u))
+		return 1;
+	return u && util_starts_with_ci(u, "file:") && p->o->url &&
+	       util_starts_with_ci(p->o->url, "file:");
+}
+
 /* ref resolved against base (either may be NULL) with libxml2's RFC 3986 resolver; a ref with
  * spaces or other unescaped bytes is escaped first. Returns a new string or NULL. */
 static char *resolve_url(const char *ref, const char *base)
@@ -630,7 +640,7 @@ static char *abs_url(struct parse *p, const xmlNode *n, const char *ref)
 	char *base = base_of(p, n);
 	char *u = resolve_url(ref, base);
 	free(base);
-	if (u && !is_http_url(u)) {
+	if (u && !link_ok(p, u)) {
 		p->n_bad_links++;
 		free(u);
 		u = NULL;
@@ -1479,7 +1489,7 @@ static char *json_url(struct parse *p, const char *s)
 	if (!s || !*s)
 		return NULL;
 	char *u = resolve_url(s, p->json_base);
-	if (u && !is_http_url(u)) {
+	if (u && !link_ok(p, u)) {
 		p->n_bad_links++;
 		free(u);
 		u = NULL;

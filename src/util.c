@@ -123,6 +123,7 @@ void buf_reserve(struct buf *b, size_t extra)
 		cap = cap > SIZE_MAX / 2 ? need : cap * 2;
 	b->data = xrealloc(b->data, cap);
 	b->cap = cap;
+	b->data[b->len] = '\0';
 }
 
 void buf_add(struct buf *b, const void *data, size_t n)
@@ -169,7 +170,7 @@ void buf_reset(struct buf *b)
 char *buf_detach(struct buf *b, size_t *len)
 {
 	if (!b->data)
-		buf_reserve(b, 0), b->data[0] = '\0';
+		buf_reserve(b, 0);
 	char *p = b->data;
 	if (len)
 		*len = b->len;

@@ -65,6 +65,10 @@ static size_t count_visible(const char *s)
 	return n;
 }
 
+/* Set while checking the output for a page that is itself a local file: only then may an
+ * image be a file: URL. */
+static int local_page;
+
 static void check_tree(xmlNode *n, size_t *chars)
 {
 	for (; n; n = n->next) {
@@ -87,7 +91,8 @@ static void check_tree(xmlNode *n, size_t *chars)
 			if (!util_starts_with_ci(s, "https:") && !util_starts_with_ci(s, "http:") &&
 			    !util_starts_with_ci(s, "mailto:") &&
 			    !(strcmp((const char *)a->name, "src") == 0 &&
-			      util_starts_with_ci(s, "data:image/")))
+			      (util_starts_with_ci(s, "data:image/") ||
+			       (local_page && util_starts_with_ci(s, "file:")))))
 				fail_msg("unsafe URL %s", s);
 			xmlFree(v);
 		}
@@ -100,6 +105,7 @@ static void check_tree(xmlNode *n, size_t *chars)
 static void check_output(const struct clean_result *r, const struct clean_opts *o)
 {
 	xmlSetStructuredErrorFunc(NULL, quiet);
+	local_page = o && o->base_url && util_starts_with_ci(o->base_url, "file:");
 	char *wrapped = xasprintf("<div>%s</div>", r->xhtml);
 	xmlDoc *d = xmlReadMemory(wrapped, (int)strlen(wrapped), NULL, "UTF-8",
 	                          XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
@@ -704,6 +710,26 @@ static void test_generated(void **state)
 	}
 }
 
+/* file: images survive only in a page that is itself local (the offline demo). */
+static void test_file_images_only_in_local_pages(void **state)
+{
+	(void)state;
+	static const char html[] = "<p>x<img src=\"img/a.jpg\"><img src=\"file:///etc/shadow\"></p>";
+	struct clean_opts o = {.base_url = "file:///home/u/demo/feed.xml"};
+	struct clean_result r;
+	clean_str(html, &o, &r);
+	assert_int_equal(r.images.n, 2);
+	assert_string_equal(r.images.items[0], "file:///home/u/demo/img/a.jpg");
+	clean_result_release(&r);
+
+	o.base_url = BASE;
+	clean_str(html, &o, &r);
+	assert_int_equal(r.images.n, 1);
+	assert_string_equal(r.images.items[0], BASE "img/a.jpg");
+	assert_null(strstr(r.xhtml, "file:"));
+	clean_result_release(&r);
+}
+
 static void test_deep_nesting(void **state)
 {
 	(void)state;
@@ -732,6 +758,7 @@ int main(void)
 	    cmocka_unit_test(test_charset),     cmocka_unit_test(test_structure),
 	    cmocka_unit_test(test_generated),   cmocka_unit_test(test_regressions),
 	    cmocka_unit_test(test_wechat_code), cmocka_unit_test(test_deep_nesting),
+	    cmocka_unit_test(test_file_images_only_in_local_pages),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

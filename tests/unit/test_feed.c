@@ -86,6 +86,34 @@ static void assert_str(const char *got, const char *want)
 
 /* ---- dialects --------------------------------------------------------------------------- */
 
+/* A local feed may link local files (the offline demo); a remote one never. */
+static void test_file_links_only_in_local_feeds(void **state)
+{
+	(void)state;
+	static const char rss[] =
+	    "<rss version=\"2.0\"><channel><title>t</title><item><title>a</title>"
+	    "<link>pages/a.html</link><enclosure url=\"img/a.jpg\" type=\"image/jpeg\"/>"
+	    "<description>x</description></item><item><title>b</title>"
+	    "<link>file:///etc/passwd</link><description>y</description></item>"
+	    "</channel></rss>";
+	struct feed_doc d = {0};
+	struct err e = {0};
+	struct feed_parse_opts o = {.url = "file:///home/u/demo/feed.xml", .fetch_time = 1000};
+	assert_int_equal(feed_parse(rss, sizeof rss - 1, &o, &d, &e), 0);
+	assert_int_equal(d.n_items, 2);
+	assert_str(d.items[0].link, "file:///home/u/demo/pages/a.html");
+	assert_str(d.items[0].lead_image, "file:///home/u/demo/img/a.jpg");
+	feed_doc_release(&d);
+
+	o.url = "https://remote.example.org/feed.xml";
+	memset(&d, 0, sizeof d);
+	assert_int_equal(feed_parse(rss, sizeof rss - 1, &o, &d, &e), 0);
+	assert_int_equal(d.n_items, 2);
+	assert_str(d.items[0].link, "https://remote.example.org/pages/a.html");
+	assert_str(d.items[1].link, NULL);
+	feed_doc_release(&d);
+}
+
 static void test_rss2(void **state)
 {
 	(void)state;
@@ -932,6 +960,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_rss2),
+	    cmocka_unit_test(test_file_links_only_in_local_feeds),
 	    cmocka_unit_test(test_hash_id_is_stable),
 	    cmocka_unit_test(test_duplicates_merged),
 	    cmocka_unit_test(test_rss091),
