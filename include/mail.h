@@ -29,6 +29,22 @@ struct mail_settings {
 	long response_timeout_s; /* a server silent this long fails the attempt; 0 = 120 */
 };
 
+/* What the subject and body templates can name, as text; NULL expands to nothing (e.g. the
+ * counts in `inkdigest send`, which mails books it did not build). */
+struct mail_vars {
+	const char *title;       /* {title}: the digest's title */
+	const char *date;        /* {date}: YYYY-MM-DD in the digest's time zone */
+	const char *articles;    /* {articles}: articles in the attached books */
+	const char *feeds;       /* {feeds}: feeds those articles come from */
+	const char *books;       /* {books}: books attached */
+};
+#define MAIL_DEFAULT_SUBJECT "{title} {date}"
+#define MAIL_DEFAULT_BODY_TEMPLATE "{articles} new articles from {feeds} feeds, sent by inkdigest."
+/* Expands {name} placeholders in tmpl ({{ and }} are literal braces). Returns a new string, or
+ * NULL with e set naming the unknown placeholder or the unmatched brace. v may be NULL to only
+ * validate. */
+char *mail_expand(const char *tmpl, const struct mail_vars *v, struct err *e);
+
 /* Resolves the password from env, file (must be mode 0600) or command. */
 int mail_resolve_password(const char *env_name, const char *file, const char *command,
 			  char **password, struct err *e);

@@ -13,6 +13,7 @@
 #include "cli.h"
 #include "config.h"
 #include "feed.h"
+#include "mail.h"
 #include "fetch.h"
 #include "pipeline.h"
 #include "state.h"
@@ -174,6 +175,36 @@ static int add_opml_feeds(struct config *cfg)
 	return rc;
 }
 
+/* What config cannot judge alone: the mail templates' placeholders and the feeds' selectors
+ * belong to the stages that use them. One line per problem; 0 when all are usable. */
+static int check_stage_settings(const struct config *cfg, const char *path)
+{
+	int bad = 0;
+	struct err e = {0};
+	const char *tmpl[] = {cfg->mail.subject, cfg->mail.body};
+	for (size_t i = 0; i < ARRAY_SIZE(tmpl); i++) {
+		char *x = tmpl[i] ? mail_expand(tmpl[i], NULL, &e) : NULL;
+		if (tmpl[i] && !x) {
+			fprintf(stderr, "%s:%d: [mail] %s: %s\n", path, cfg->mail.line,
+				i ? "body" : "subject", e.msg + strlen("mail: "));
+			bad = 1;
+		}
+		free(x);
+	}
+	for (size_t f = 0; f < cfg->n_feeds; f++) {
+		const struct feed_conf *fc = &cfg->feeds[f];
+		const struct strlist *lists[] = {&fc->keep, &fc->remove};
+		for (size_t k = 0; k < ARRAY_SIZE(lists); k++)
+			for (size_t i = 0; i < lists[k]->n; i++)
+				if (clean_selector_check(lists[k]->items[i], &e) != 0) {
+					fprintf(stderr, "%s:%d: [feed \"%s\"] %s: %s\n", path,
+						fc->line, fc->name, k ? "remove" : "keep", e.msg);
+					bad = 1;
+				}
+	}
+	return bad ? -1 : 0;
+}
+
 static int load_config(const struct cli_opts *co, struct config *cfg)
 {
 	char *path = config_path(co);
@@ -189,7 +220,7 @@ static int load_config(const struct cli_opts *co, struct config *cfg)
 	} else {
 		for (size_t i = 0; i < cfg->warnings.n; i++)
 			fprintf(stderr, "%s\n", cfg->warnings.items[i]);
-		if (cfg->opml && add_opml_feeds(cfg) != 0)
+		if ((cfg->opml && add_opml_feeds(cfg) != 0) || check_stage_settings(cfg, path) != 0)
 			rc = EXIT_CONFIG;
 		else if (cfg->n_feeds == 0) {
 			fprintf(stderr, "inkdigest: config %s: no feeds\n", path);

@@ -26,6 +26,56 @@
 #define MAIL_DEFAULT_BODY "Sent by inkdigest."
 #define MAIL_EPUB_TYPE "application/epub+zip"
 
+/* --- subject and body templates --- */
+
+char *mail_expand(const char *tmpl, const struct mail_vars *v, struct err *e)
+{
+	static const struct mail_vars none;
+	if (!v)
+		v = &none;
+	const struct {
+		const char *name;
+		const char *value;
+	} names[] = {{"title", v->title},       {"date", v->date},   {"articles", v->articles},
+	             {"feeds", v->feeds},       {"books", v->books}};
+	struct buf b = BUF_INIT;
+	buf_reserve(&b, strlen(tmpl));
+	for (const char *p = tmpl; *p; p++) {
+		if ((p[0] == '{' && p[1] == '{') || (p[0] == '}' && p[1] == '}')) {
+			buf_putc(&b, *p++);
+			continue;
+		}
+		if (*p == '}') {
+			err_set(e, MAIL_ERR_CONFIG, "mail: template \"%s\": unmatched }", tmpl);
+			goto fail;
+		}
+		if (*p != '{') {
+			buf_putc(&b, *p);
+			continue;
+		}
+		const char *close = strchr(p, '}');
+		size_t len = close ? (size_t)(close - p - 1) : 0;
+		size_t i = 0;
+		while (close && i < ARRAY_SIZE(names) &&
+		       !(strlen(names[i].name) == len && strncmp(names[i].name, p + 1, len) == 0))
+			i++;
+		if (!close || i == ARRAY_SIZE(names)) {
+			err_set(e, MAIL_ERR_CONFIG,
+			        "mail: template \"%s\": unknown placeholder %.*s (known: {title}, "
+			        "{date}, {articles}, {feeds}, {books})",
+			        tmpl, close ? (int)(len + 2) : 1, p);
+			goto fail;
+		}
+		if (names[i].value)
+			buf_puts(&b, names[i].value);
+		p = close;
+	}
+	return buf_detach(&b, NULL);
+fail:
+	buf_release(&b);
+	return NULL;
+}
+
 /* --- password sources --- */
 
 static int password_from_env(const char *name, char **out, struct err *e)

@@ -1041,6 +1041,26 @@ static void add_font_and_cover(struct run *r, struct book *b, const int *counts)
 	font_choice_release(&fc);
 }
 
+/* The date of t in the digest's zone, as the book's title shows it. */
+static void day_of(int64_t t, char *out, size_t size)
+{
+	struct tm tm;
+	local_tm(t, &tm);
+	strftime(out, size, "%Y-%m-%d", &tm);
+}
+
+/* How many articles refs[from, to) holds, and from how many feeds, as text for the mail. */
+static void mail_counts(const struct run *r, size_t from, size_t to, char n_art[24],
+			char n_feeds[24])
+{
+	size_t feeds = 0;
+	for (size_t i = from; i < to; i++)
+		if (i == from || r->refs[i].rf != r->refs[i - 1].rf)
+			feeds++;
+	snprintf(n_art, 24, "%zu", to - from);
+	snprintf(n_feeds, 24, "%zu", feeds);
+}
+
 /* Builds the book of articles refs[from, to) (a volume when label is set). counts[s] gets each
  * section's article count. */
 static void build_book(struct run *r, struct book *b, int **counts_out, size_t from, size_t to,
@@ -1053,7 +1073,7 @@ static void build_book(struct run *r, struct book *b, int **counts_out, size_t f
 	local_tm(r->now, &tm);
 	b->tz_offset_s = (int)tm.tm_gmtoff;
 	char day[32];
-	strftime(day, sizeof(day), "%Y-%m-%d", &tm);
+	day_of(r->now, day, sizeof day);
 	b->title = label ? xasprintf("%s %s (%s)", cfg->title, day, label)
 			 : xasprintf("%s %s", cfg->title, day);
 	b->volume_label = xstrdup(label);
@@ -1248,15 +1268,22 @@ static int commit_state(struct run *r, const struct pending_book *pb, size_t fro
 	return rc;
 }
 
+/* Mails the books; the subject and body templates are filled from v. */
 static int send_books(const struct config *cfg, const char *const *paths, const char *const *names,
-		      size_t n, struct err *e)
+		      size_t n, const struct mail_vars *v, struct err *e)
 {
 	const struct mail_conf *m = &cfg->mail;
+	char *subject = mail_expand(m->subject ? m->subject : MAIL_DEFAULT_SUBJECT, v, e);
+	char *body = subject ? mail_expand(m->body ? m->body : MAIL_DEFAULT_BODY_TEMPLATE, v, e)
+			     : NULL;
 	char *password = NULL;
-	if ((m->password_env || m->password_file || m->password_command) &&
-	    mail_resolve_password(m->password_env, m->password_file, m->password_command,
-				  &password, e) != 0)
+	if (!body || ((m->password_env || m->password_file || m->password_command) &&
+		      mail_resolve_password(m->password_env, m->password_file,
+					    m->password_command, &password, e) != 0)) {
+		free(subject);
+		free(body);
 		return -1;
+	}
 	struct mail_settings ms = {
 		.smtp_url = m->smtp_url,
 		.tls_none = m->tls && strcmp(m->tls, "none") == 0,
@@ -1265,12 +1292,14 @@ static int send_books(const struct config *cfg, const char *const *paths, const 
 		.ca_file = m->ca_file,
 		.from = m->from,
 		.to = &m->to,
-		.subject = m->subject,
-		.body = m->body,
+		.subject = subject,
+		.body = body,
 		.max_mail_size = m->max_mail_size,
 		.verbose = log_get_level() >= LOG_DEBUG,
 	};
 	int rc = mail_send(&ms, paths, names, n, e);
+	free(subject);
+	free(body);
 	if (password) {
 		explicit_bzero(password, strlen(password));
 		free(password);
@@ -1570,7 +1599,13 @@ static int deliver_books(struct run *r, struct volume *vols, size_t n_vols, stru
 				const char *slash = strrchr(paths[j], '/');
 				names[j] = slash ? slash + 1 : paths[j];
 			}
-			if (send_books(cfg, paths, names, per, e) != 0) {
+			struct mail_vars mv;
+			char day[32], n_art[24], n_feeds[24], n_books[24];
+			day_of(r->now, day, sizeof day);
+			mail_counts(r, vols[k].from, vols[k + per - 1].to, n_art, n_feeds);
+			snprintf(n_books, sizeof n_books, "%zu", per);
+			mv = (struct mail_vars){cfg->title, day, n_art, n_feeds, n_books};
+			if (send_books(cfg, paths, names, per, &mv, e) != 0) {
 				report_set_mail(r->report,
 						e->code == MAIL_ERR_TEMPORARY ? "temporary failure"
 									      : "failed",
@@ -1619,7 +1654,12 @@ int pipeline_send(const struct config *cfg, const char *const *paths, size_t n)
 		names[i] = slash ? slash + 1 : paths[i];
 	}
 	struct err e = {0};
-	int rc = send_books(cfg, paths, names, n, &e);
+	char day[32], n_books[24];
+	day_of(util_now(), day, sizeof day);
+	snprintf(n_books, sizeof n_books, "%zu", n);
+	/* A resend does not know what the books hold: the counts stay empty. */
+	struct mail_vars mv = {.title = cfg->title, .date = day, .books = n_books};
+	int rc = send_books(cfg, paths, names, n, &mv, &e);
 	free(names);
 	if (rc != 0) {
 		log_error("%s", e.msg);

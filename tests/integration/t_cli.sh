@@ -38,6 +38,24 @@ expect_code 78 "$INKDIGEST" check -c "$fx/bad.ini"
 for line in 3 4 6 11; do
   grep -q "^$fx/bad.ini:$line: " "$WORK/e" || { cat "$WORK/e" >&2; fail "no error for line $line"; }
 done
+# What the stages judge (mail templates, selectors) is reported the same way.
+cat >"$WORK/stages.ini" <<INI
+[digest]
+title = T
+
+[feed "Selectors"]
+url = $SRCDIR/examples/demo/news.rss
+remove = div > p
+
+[mail]
+to = a@kindle.example
+from = b@example.org
+smtp = smtp://127.0.0.1:2525
+subject = {title} {count}
+INI
+expect_code 78 "$INKDIGEST" check -c "$WORK/stages.ini"
+grep -q "^$WORK/stages.ini:4: \[feed \"Selectors\"\] remove: " "$WORK/e" || { cat "$WORK/e" >&2; fail "bad selector not reported at its feed"; }
+grep -q "^$WORK/stages.ini:8: \[mail\] subject: .*{count}" "$WORK/e" || { cat "$WORK/e" >&2; fail "unknown placeholder not reported"; }
 expect_code 0 "$INKDIGEST" check -c "$SRCDIR/examples/demo.ini"
 grep -q "3 feeds" "$WORK/o" || fail "check does not summarise the demo config"
 pass "check reports every problem as FILE:LINE and accepts the demo"

@@ -86,8 +86,11 @@ assert msg.get_content_type() == "multipart/mixed", msg.get_content_type()
 for h in ("From", "To", "Date", "Message-ID", "Subject"):
     assert msg[h] is not None, "missing header " + h
 assert msg["To"] == "reader@kindle.example", msg["To"]
+assert msg["Subject"] == "Mail Digest 2026-11-26", msg["Subject"]
 parts = list(msg.iter_parts())
 assert parts[0].get_content_type() == "text/plain", parts[0].get_content_type()
+body = parts[0].get_content()
+assert "10 new articles from 3 feeds" in body, body
 att = parts[-1]
 assert att.get_content_type() == "application/epub+zip", att.get_content_type()
 assert att["Content-Transfer-Encoding"].lower() == "base64"

@@ -910,6 +910,30 @@ static void test_password_command(void **state)
 	assert_has(e.msg, "signal 9");
 }
 
+static void test_templates(void **state)
+{
+	(void)state;
+	struct err e = {0};
+	struct mail_vars v = {.title = "早报", .date = "2026-11-27", .articles = "12",
+	                      .feeds = "3", .books = "1"};
+	char *s = mail_expand("{title} {date}: {articles} from {feeds} in {books} {{x}}", &v, &e);
+	assert_string_equal(s, "早报 2026-11-27: 12 from 3 in 1 {x}");
+	free(s);
+	/* Unknown values expand to nothing; validation needs no values. */
+	s = mail_expand("[{articles}]", NULL, &e);
+	assert_string_equal(s, "[]");
+	free(s);
+	assert_null(mail_expand("{count}", &v, &e));
+	assert_has(e.msg, "{count}");
+	assert_null(mail_expand("open {title", &v, &e));
+	assert_has(e.msg, "unknown placeholder {");
+	assert_null(mail_expand("a } b", &v, &e));
+	assert_has(e.msg, "unmatched }");
+	s = mail_expand(MAIL_DEFAULT_BODY_TEMPLATE, &v, &e);
+	assert_string_equal(s, "12 new articles from 3 feeds, sent by inkdigest.");
+	free(s);
+}
+
 #define TEST(f) cmocka_unit_test_teardown(f, stop_leftover_servers)
 
 int main(void)
@@ -935,6 +959,7 @@ int main(void)
 	    TEST(test_password_env),
 	    TEST(test_password_file),
 	    TEST(test_password_command),
+	    TEST(test_templates),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
