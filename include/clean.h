@@ -21,6 +21,8 @@ struct clean_result {
 				    e.g. "<p>…</p><figure><img src=\"https://…\" alt=\"\"/></figure>" */
 	struct strlist images;   /* absolute image URLs in document order, no duplicates */
 	size_t text_chars;       /* characters of visible text (for full-text decisions) */
+	struct strlist dropped;  /* images left out on purpose (trackers, 1x1 spacers), once each */
+	struct strlist dropped_why;  /* the reason for dropped.items[i], "tracker: ..." */
 };
 
 /* Returns 0 and fills r (zeroed by the caller), or -1 with e set. Empty input gives an empty

@@ -22,6 +22,10 @@ struct pipeline_opts {
  * failure and a closing summary on stderr. */
 int pipeline_run(const struct pipeline_opts *o);
 
+/* The name a feed has in the state and the report: its URL without userinfo (user:password@),
+ * so a secret never lands on disk; a local path as it is. The caller frees it. */
+char *pipeline_feed_key(const char *url);
+
 /* Sends existing books with the config's [mail] settings (for `inkdigest send`). */
 int pipeline_send(const struct config *cfg, const char *const *paths, size_t n);
 

@@ -225,6 +225,7 @@ static int name_is(const xmlNode *n, const char *name)
 
 struct ctx {
 	const struct clean_opts *o;
+	struct clean_result *r;  /* for the images left out on purpose */
 	xmlDoc *out;
 	int device_width;
 	struct clean_selector *remove;
@@ -1005,6 +1006,31 @@ static char *img_source(const struct ctx *c, const xmlNode *n)
 	return NULL;
 }
 
+/* Notes an image left out on purpose, once per URL, so the report can say why it is missing. */
+static void note_dropped(struct ctx *c, const char *url, const char *why)
+{
+	if (!url || strlist_contains(&c->r->dropped, url))
+		return;
+	strlist_add(&c->r->dropped, url);
+	strlist_add(&c->r->dropped_why, why);
+}
+
+/* The same for an <img> element: its real source, else its plain src (a tracking pixel's
+ * file name often looks like a lazy loader's placeholder). data: URIs are not worth naming. */
+static void note_dropped_img(struct ctx *c, const xmlNode *n, const char *why)
+{
+	char *src = img_source(c, n);
+	if (!src) {
+		char *v = prop(n, "src");
+		src = xstrdup(v);
+		xmlFree(v);
+	}
+	char *url = src && !util_starts_with_ci(src, "data:") ? resolve(c, src) : NULL;
+	note_dropped(c, url, why);
+	free(url);
+	free(src);
+}
+
 static int tiny_dimension(const xmlNode *n)
 {
 	for (int i = 0; i < 2; i++) {
@@ -1055,9 +1081,12 @@ static xmlNode *make_img(struct ctx *c, const char *raw, const char *alt)
 	/* file: only inside a page that is itself local (the offline demo): a remote page never
 	 * gets to name a local file. */
 	int local = scheme_is(url, "file") && c->o->base_url && scheme_is(c->o->base_url, "file");
+	int tracker = is_tracker_url(url);
 	int ok = (scheme_is(url, "http") || scheme_is(url, "https") || local ||
 	          (util_starts_with_ci(url, "data:image/") && !is_placeholder(url))) &&
-	         !is_tracker_url(url);
+	         !tracker;
+	if (tracker)
+		note_dropped(c, url, "tracker: a known tracking host");
 	if (!ok) {
 		free(url);
 		return NULL;
@@ -1131,12 +1160,24 @@ static xmlNode *noscript_img(struct ctx *c, const xmlNode *n, const char *alt)
 	return img;
 }
 
+/* is_noise, and a hidden <img> is noted as dropped on purpose (typically a tracking pixel). */
+static int noise_noted(struct ctx *c, xmlNode *n)
+{
+	if (!is_noise(n))
+		return 0;
+	if (name_is(n, "img"))
+		note_dropped_img(c, n, "tracker: hidden (display:none or hidden attribute)");
+	return 1;
+}
+
 static xmlNode *handle_img(struct ctx *c, xmlNode *n)
 {
-	if (tiny_dimension(n))
+	if (tiny_dimension(n)) {
+		note_dropped_img(c, n, "tracker: declared 1 or 2 pixels (tracking pixel or spacer)");
 		return NULL;
-	char *alt = prop(n, "alt");
+	}
 	char *src = img_source(c, n);
+	char *alt = prop(n, "alt");
 	xmlNode *img = src ? make_img(c, src, alt) : noscript_img(c, n, alt);
 	free(src);
 	xmlFree(alt);
@@ -1303,7 +1344,7 @@ static void walk_phr(struct ctx *c, xmlNode *n, xmlNode *out, int flags, int dep
 	}
 	if (n->type != XML_ELEMENT_NODE)
 		return;
-	if (is_noise(n))
+	if (noise_noted(c, n))
 		return;
 	if (depth > MAX_DEPTH) {
 		add_flat_text(c, n, out);
@@ -1662,7 +1703,7 @@ static void walk_flow(struct ctx *c, xmlNode *n, struct flow *f, int depth)
 			add_text(c, flow_inline_parent(c, f), s);
 		return;
 	}
-	if (n->type != XML_ELEMENT_NODE || is_noise(n))
+	if (n->type != XML_ELEMENT_NODE || noise_noted(c, n))
 		return;
 	if (depth > MAX_DEPTH) {
 		add_flat_text(c, n, flow_inline_parent(c, f));
@@ -2247,6 +2288,7 @@ int clean_html(const char *html, size_t len, const struct clean_opts *o, struct 
 	struct ctx c;
 	memset(&c, 0, sizeof(c));
 	c.o = o ? o : &defaults;
+	c.r = r;
 	c.device_width = c.o->device_width > 0 ? c.o->device_width : DEFAULT_DEVICE_WIDTH;
 	int heading_base = c.o->heading_base > 0 ? c.o->heading_base : 2;
 	if (heading_base > 6)
@@ -2345,5 +2387,7 @@ void clean_result_release(struct clean_result *r)
 	free(r->xhtml);
 	r->xhtml = NULL;
 	strlist_release(&r->images);
+	strlist_release(&r->dropped);
+	strlist_release(&r->dropped_why);
 	r->text_chars = 0;
 }

@@ -588,12 +588,12 @@ static int cmd_state(int argc, char **argv, struct cli_opts *co)
 		char *cpath = config_path(co);
 		if (access(cpath, R_OK) == 0 && load_config(&c2, &cfg) == EXIT_OK_)
 			for (size_t i = 0; i < cfg.n_feeds; i++)
-				if (strcmp(cfg.feeds[i].name, feed) == 0)
-					key = xstrdup(cfg.feeds[i].url);
+				if (!key && strcmp(cfg.feeds[i].name, feed) == 0)
+					key = pipeline_feed_key(cfg.feeds[i].url);
 		free(cpath);
 		config_release(&cfg);
 		if (!key)
-			key = xstrdup(feed);
+			key = pipeline_feed_key(feed);
 	}
 	struct state *st = NULL;
 	int rc = open_state(co, 0, &st);

@@ -57,6 +57,7 @@ struct run_image {
 
 struct run_feed {
 	const struct feed_conf *conf;
+	char *key;               /* the feed's URL without userinfo: its name in state and report */
 	struct feed_doc doc;
 	int fetched;             /* response arrived */
 	int failed;
@@ -522,14 +523,15 @@ static char *local_image_path(const char *url)
 }
 
 /* Registers an image URL once per digest and starts its download. */
-static void want_image(struct run *r, struct run_feed *rf, struct article *a, const char *url)
+/* A new entry for url in r->images, or -1 when the URL is known already or over the limit. */
+static long add_image(struct run *r, struct article *a, const char *url)
 {
 	ENTRY key = {.key = (char *)url}, *found = NULL;
 	if (hsearch_r(key, FIND, &found, &r->image_index) && found)
-		return;
+		return -1;
 	if (r->n_images >= MAX_IMAGES) {
 		r->images_dropped_limit++;
-		return;
+		return -1;
 	}
 	if (r->n_images == r->cap_images) {
 		r->cap_images = r->cap_images ? r->cap_images * 2 : 64;
@@ -544,6 +546,28 @@ static void want_image(struct run *r, struct run_feed *rf, struct article *a, co
 	key.data = (void *)(uintptr_t)idx;
 	if (!hsearch_r(key, ENTER, &found, &r->image_index))
 		die_oom();
+	return (long)idx;
+}
+
+/* An image the cleaner left out on purpose: never fetched, reported with its reason. */
+static void note_dropped_image(struct run *r, struct article *a, const char *url,
+			       const char *why)
+{
+	long idx = add_image(r, a, url);
+	if (idx < 0)
+		return;
+	r->images[idx].st = IMG_FAILED;
+	r->images[idx].reason = xstrdup(why);
+	r->images_done++;
+}
+
+static void want_image(struct run *r, struct run_feed *rf, struct article *a, const char *url)
+{
+	long found_idx = add_image(r, a, url);
+	if (found_idx < 0)
+		return;
+	size_t idx = (size_t)found_idx;
+	struct run_image *im = &r->images[idx];
 
 	if (util_starts_with_ci(url, "data:")) {
 		char *data;
@@ -633,6 +657,8 @@ static void article_take_clean(struct run *r, struct run_feed *rf, struct articl
 	}
 	for (size_t i = 0; i < a->images.n; i++)
 		want_image(r, rf, a, a->images.items[i]);
+	for (size_t i = 0; i < cr->dropped.n; i++)
+		note_dropped_image(r, a, cr->dropped.items[i], cr->dropped_why.items[i]);
 }
 
 static int clean_article_html(struct run *r, struct run_feed *rf, const char *html, size_t len,
@@ -741,7 +767,7 @@ static void select_fresh(struct run *r, struct run_feed *rf)
 	for (size_t i = 0; i < rf->doc.n_items; i++) {
 		struct article *a = &rf->doc.items[i];
 		struct err e = {0};
-		int d = state_is_delivered(r->state, rf->conf->url, a->id, &e);
+		int d = state_is_delivered(r->state, rf->key, a->id, &e);
 		if (d < 0) {
 			report_add_warning(r->report, "state", e.msg);
 			d = 0;
@@ -792,8 +818,11 @@ static void feed_fetched(void *user, struct fetch_response *resp)
 		return;
 	}
 	char *charset = content_type_charset(resp->content_type);
+	char *base = pipeline_feed_key(resp->effective_url ? resp->effective_url : rf->conf->url);
 	struct feed_parse_opts po = {
-		.url = resp->effective_url ? resp->effective_url : rf->conf->url,
+		/* Links resolve against the URL without its userinfo: the feed's credentials never
+		 * travel into the book or to other hosts. */
+		.url = base,
 		.http_charset = charset,
 		.fetch_time = util_now(),
 	};
@@ -803,6 +832,7 @@ static void feed_fetched(void *user, struct fetch_response *resp)
 		rf->error = xasprintf("parse: %s", e.msg);
 		feed_doc_release(&rf->doc);
 	}
+	free(base);
 	free(charset);
 }
 
@@ -1154,7 +1184,7 @@ static void report_everything(struct run *r)
 		struct run_feed *rf = &r->feeds[i];
 		struct report_feed f = {
 			.name = rf->conf->name,
-			.url = rf->conf->url,
+			.url = rf->key,
 			.http_status = rf->status,
 			.bytes = rf->bytes,
 			.seconds = rf->seconds,
@@ -1214,7 +1244,7 @@ static void start_fetches(struct run *r)
 		struct run_feed *rf = &r->feeds[i];
 		struct http_cache hc = {0};
 		struct err e = {0};
-		if (state_http_get(r->state, rf->conf->url, &hc, &e) != 0)
+		if (state_http_get(r->state, rf->key, &hc, &e) != 0)
 			report_add_warning(r->report, "state", e.msg);
 		struct feed_job *job = xcalloc(1, sizeof(*job));
 		job->run = r;
@@ -1245,7 +1275,7 @@ static int commit_state(struct run *r, const struct pending_book *pb, size_t fro
 	struct http_update *http = xcalloc(r->n_feeds ? r->n_feeds : 1, sizeof(*http));
 	for (size_t i = from; i < to; i++) {
 		const struct article *a = r->refs[i].a;
-		items[n_items].feed_key = r->refs[i].rf->conf->url;
+		items[n_items].feed_key = r->refs[i].rf->key;
 		items[n_items].article_id = a->id;
 		items[n_items].title = a->title;
 		items[n_items].published = a->published;
@@ -1254,7 +1284,7 @@ static int commit_state(struct run *r, const struct pending_book *pb, size_t fro
 	for (size_t i = 0; with_http && i < r->n_feeds; i++) {
 		struct run_feed *rf = &r->feeds[i];
 		if (!rf->failed && rf->fetched && (rf->etag || rf->last_modified)) {
-			http[n_http].url = rf->conf->url;
+			http[n_http].url = rf->key;
 			http[n_http].etag = rf->etag;
 			http[n_http].last_modified = rf->last_modified;
 			n_http++;
@@ -1646,6 +1676,11 @@ static int deliver_books(struct run *r, struct volume *vols, size_t n_vols, stru
 	return rc;
 }
 
+char *pipeline_feed_key(const char *url)
+{
+	return is_http_url(url) ? fetch_url_redact(url) : xstrdup(url);
+}
+
 int pipeline_send(const struct config *cfg, const char *const *paths, size_t n)
 {
 	const char **names = xcalloc(n ? n : 1, sizeof(*names));
@@ -1725,8 +1760,10 @@ int pipeline_run(const struct pipeline_opts *o)
 
 	r.n_feeds = cfg->n_feeds;
 	r.feeds = xcalloc(r.n_feeds ? r.n_feeds : 1, sizeof(*r.feeds));
-	for (size_t i = 0; i < r.n_feeds; i++)
+	for (size_t i = 0; i < r.n_feeds; i++) {
 		r.feeds[i].conf = &cfg->feeds[i];
+		r.feeds[i].key = pipeline_feed_key(cfg->feeds[i].url);
+	}
 
 	struct fetch_opts fo = {
 		.max_total = (int)cfg->concurrency,
@@ -1883,6 +1920,7 @@ out:
 	free(counts);
 	for (size_t i = 0; i < r.n_feeds; i++) {
 		feed_doc_release(&r.feeds[i].doc);
+		free(r.feeds[i].key);
 		free(r.feeds[i].fresh);
 		free(r.feeds[i].error);
 		free(r.feeds[i].etag);

@@ -730,6 +730,31 @@ static void test_file_images_only_in_local_pages(void **state)
 	clean_result_release(&r);
 }
 
+/* Images left out on purpose are named with a reason, once each; kept ones are not. */
+static void test_dropped_images_named(void **state)
+{
+	(void)state;
+	static const char html[] =
+	    "<p>text<img src=\"a.jpg\"></p>"
+	    "<img src=\"images/pixel.gif\" width=\"1\" height=\"1\">"
+	    "<img src=\"hidden.png\" style=\"display: none\">"
+	    "<img src=\"https://www.google-analytics.com/collect?v=1\">"
+	    "<img src=\"images/pixel.gif\" width=\"1\" height=\"1\">";
+	struct clean_opts o = {.base_url = BASE};
+	struct clean_result r;
+	clean_str(html, &o, &r);
+	assert_int_equal(r.images.n, 1);
+	assert_int_equal(r.dropped.n, 3);
+	assert_int_equal(r.dropped_why.n, 3);
+	assert_string_equal(r.dropped.items[0], BASE "images/pixel.gif");
+	assert_has(r.dropped_why.items[0], "declared 1 or 2 pixels");
+	assert_string_equal(r.dropped.items[1], BASE "hidden.png");
+	assert_has(r.dropped_why.items[1], "hidden");
+	assert_has(r.dropped.items[2], "google-analytics.com");
+	assert_has(r.dropped_why.items[2], "tracking host");
+	clean_result_release(&r);
+}
+
 static void test_deep_nesting(void **state)
 {
 	(void)state;
@@ -759,6 +784,7 @@ int main(void)
 	    cmocka_unit_test(test_generated),   cmocka_unit_test(test_regressions),
 	    cmocka_unit_test(test_wechat_code), cmocka_unit_test(test_deep_nesting),
 	    cmocka_unit_test(test_file_images_only_in_local_pages),
+	    cmocka_unit_test(test_dropped_images_named),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
