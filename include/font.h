@@ -22,6 +22,8 @@ int font_resolve(const char *spec, const char *config_dir, struct font_choice *o
 int font_resolve_in(const char *spec, const char *config_dir, const char *fonts_dir,
 		    struct font_choice *out, struct err *e);
 void font_choice_release(struct font_choice *c);
+/* Releases fontconfig's process-wide caches (fonts found here and by cover); once, at exit. */
+void font_global_cleanup(void);
 
 /* A set of code points collected from the book's text. */
 struct codepoints {

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -15,6 +16,7 @@
 #include "feed.h"
 #include "mail.h"
 #include "fetch.h"
+#include "font.h"
 #include "pipeline.h"
 #include "state.h"
 
@@ -671,6 +673,10 @@ static const struct command commands[] = {
 
 int cli_main(int argc, char **argv)
 {
+	/* A full disk or a file size limit must end in a clear error and a cleaned-up output
+	 * path (EFBIG), not in a kill; a peer that closes a connection is libcurl's to report. */
+	signal(SIGXFSZ, SIG_IGN);
+	signal(SIGPIPE, SIG_IGN);
 	if (argc < 2)
 		return usage_error("missing command");
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
@@ -722,6 +728,7 @@ int cli_main(int argc, char **argv)
 	}
 	int rc = cmd->fn(n_operands, operands, &co);
 	fetch_global_cleanup();
+	font_global_cleanup();
 	free(operands);
 	return rc;
 }

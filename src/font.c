@@ -454,3 +454,8 @@ int font_missing(const struct font_choice *c, const struct codepoints *s,
 	FT_Done_FreeType(lib);
 	return 0;
 }
+
+void font_global_cleanup(void)
+{
+	FcFini();
+}

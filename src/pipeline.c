@@ -1927,6 +1927,8 @@ out:
 		free(r.feeds[i].last_modified);
 	}
 	free(r.feeds);
+	free(r.refs);
+	strlist_release(&r.budget_notes);
 	for (size_t i = 0; i < r.n_images; i++) {
 		free(r.images[i].url);
 		free(r.images[i].tmp_path);
