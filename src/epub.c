@@ -1356,6 +1356,7 @@ int epub_write_stats(const struct book *b, const char *path, struct epub_stats *
 		zip_error_init_with_code(&ze, zerr);
 		err_set(e, 1, "epub: %s: %s", path, zip_error_strerror(&ze));
 		zip_error_fini(&ze);
+		writer_release(&w);
 		return -1;
 	}
 	rc = write_all(&w);
