@@ -67,6 +67,8 @@ void strlist_release(struct strlist *l);
 int util_read_file(const char *path, size_t max_bytes, struct buf *out, struct err *e);
 /* Writes data to path atomically: a temporary file beside it, fsync, rename, fsync the folder. */
 int util_write_file_atomic(const char *path, const void *data, size_t len, struct err *e);
+/* Writes a scratch file (mode 0600): no fsync, no rename; a failed write leaves no file. */
+int util_write_file(const char *path, const void *data, size_t len, struct err *e);
 /* fsync of the folder that holds path, so a rename into it is durable. */
 int util_fsync_dir_of(const char *path, struct err *e);
 /* "dir/name" with dir taken from a file path ("a/b.ini" -> "a"); returns a new string. */

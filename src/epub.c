@@ -5,9 +5,11 @@
 #include "epub.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <libxml/parser.h>
 #include <libxml/tree.h>
 #include <libxml/xmlsave.h>
+#include <sys/stat.h>
 #include <zip.h>
 
 #include "epub_frag.h"
@@ -352,6 +354,18 @@ static const char *sec_title(const struct sec *sc)
 
 /* ---- zip ---- */
 
+/* Compression (stored, or deflate at 9) and the book's fixed date for member idx. */
+static int ez_set_attrs(struct writer *w, const char *name, zip_int64_t idx, int store)
+{
+	if (zip_set_file_compression(w->za, (zip_uint64_t)idx,
+	                             store ? ZIP_CM_STORE : ZIP_CM_DEFLATE, store ? 0 : 9) < 0 ||
+	    zip_file_set_dostime(w->za, (zip_uint64_t)idx, w->dtime, w->ddate, 0) < 0) {
+		err_set(w->e, 1, "epub: %s: %s", name, zip_strerror(w->za));
+		return -1;
+	}
+	return 0;
+}
+
 static int ez_add(struct writer *w, const char *name, char *data, size_t len, int store)
 {
 	zip_source_t *src = zip_source_buffer(w->za, data, len, 1);
@@ -368,13 +382,7 @@ static int ez_add(struct writer *w, const char *name, char *data, size_t len, in
 		err_set(w->e, 1, "epub: add %s: %s", name, zip_strerror(w->za));
 		return -1;
 	}
-	if (zip_set_file_compression(w->za, (zip_uint64_t)idx,
-	                             store ? ZIP_CM_STORE : ZIP_CM_DEFLATE, store ? 0 : 9) < 0 ||
-	    zip_file_set_dostime(w->za, (zip_uint64_t)idx, w->dtime, w->ddate, 0) < 0) {
-		err_set(w->e, 1, "epub: %s: %s", name, zip_strerror(w->za));
-		return -1;
-	}
-	return 0;
+	return ez_set_attrs(w, name, idx, store);
 }
 
 static int ez_add_doc(struct writer *w, const char *name, xmlDoc *doc, int xhtml)
@@ -1126,19 +1134,39 @@ static int write_container(struct writer *w)
 	return rc;
 }
 
+/* Adds a file by name: libzip reads it only while zip_close writes the book, so a digest of
+ * thousands of images never holds them all in memory. */
 static int add_file(struct writer *w, const char *zipname, const char *path, size_t max, int store)
 {
-	struct buf data = BUF_INIT;
-	size_t len;
-	char *bytes;
+	struct stat st;
+	zip_source_t *src;
+	zip_int64_t idx;
 
-	if (util_read_file(path, max, &data, w->e) < 0) {
-		err_prefix(w->e, "epub: %s", zipname);
-		buf_release(&data);
+	if (stat(path, &st) != 0) {
+		err_set(w->e, 1, "epub: %s: %s: %s", zipname, path, strerror(errno));
 		return -1;
 	}
-	bytes = buf_detach(&data, &len);
-	return ez_add(w, zipname, bytes, len, store);
+	if (!S_ISREG(st.st_mode)) {
+		err_set(w->e, 1, "epub: %s: %s: not a regular file", zipname, path);
+		return -1;
+	}
+	if ((size_t)st.st_size > max) {
+		err_set(w->e, 1, "epub: %s: %s: %lld bytes, over the limit of %zu", zipname, path,
+		        (long long)st.st_size, max);
+		return -1;
+	}
+	src = zip_source_file(w->za, path, 0, st.st_size);
+	if (!src) {
+		err_set(w->e, 1, "epub: %s: %s", zipname, zip_strerror(w->za));
+		return -1;
+	}
+	idx = zip_file_add(w->za, zipname, src, ZIP_FL_ENC_GUESS);
+	if (idx < 0) {
+		zip_source_free(src);
+		err_set(w->e, 1, "epub: add %s: %s", zipname, zip_strerror(w->za));
+		return -1;
+	}
+	return ez_set_attrs(w, zipname, idx, store);
 }
 
 static int write_css(struct writer *w)

@@ -103,6 +103,8 @@ struct convert_task {
 	struct image_result res;
 	double seconds;
 	int reencode;            /* a smaller copy of an already converted image */
+	const struct image_opts *opts;  /* NULL: the run's */
+	size_t *probe_bytes;     /* a trial encode: its size is added here, nothing is kept */
 	struct convert_task *next;
 };
 
@@ -255,13 +257,13 @@ static void *worker_main(void *arg)
 		pthread_mutex_unlock(&r->mu);
 
 		double t0 = util_monotonic();
-		t->rc = image_convert((const unsigned char *)t->data, t->len, &r->img_opts, &t->res,
-				      &t->e);
+		t->rc = image_convert((const unsigned char *)t->data, t->len,
+				      t->opts ? t->opts : &r->img_opts, &t->res, &t->e);
 		free(t->data);
 		t->data = NULL;
-		if (t->rc == 0) {
+		if (t->rc == 0 && !t->probe_bytes) {
 			struct err we = {0};
-			if (util_write_file_atomic(t->out_path, t->res.jpeg.data, t->res.jpeg.len,
+			if (util_write_file(t->out_path, t->res.jpeg.data, t->res.jpeg.len,
 						   &we) != 0) {
 				t->rc = -1;
 				t->e = we;
@@ -326,6 +328,15 @@ static void pool_collect(struct run *r, int wait_all)
 		while (t) {
 			struct convert_task *next = t->next;
 			struct run_image *im = &r->images[t->index];
+			if (t->probe_bytes) {
+				/* A failed trial counts as no saving at all. */
+				*t->probe_bytes += t->rc == 0 ? t->res.jpeg.len : im->bytes_out;
+				image_result_release(&t->res);
+				free(t->out_path);
+				free(t);
+				t = next;
+				continue;
+			}
 			im->seconds += t->seconds;
 			if (!t->reencode) {
 				im->format = image_format_name(t->res.format_in);
@@ -1004,7 +1015,7 @@ static void add_font_and_cover(struct run *r, struct book *b, const int *counts)
 		const char *ext = "ttf";
 		if (font_subset(&fc, &cp, &sub, &ext, &e) == 0) {
 			char *path = xasprintf("%s/font.%s", r->tmpdir, ext);
-			if (util_write_file_atomic(path, sub.data, sub.len, &e) == 0) {
+			if (util_write_file(path, sub.data, sub.len, &e) == 0) {
 				b->font_path = path;
 				b->font_media_type = strcmp(ext, "otf") == 0 ? "font/otf" : "font/ttf";
 			} else {
@@ -1058,7 +1069,7 @@ static void add_font_and_cover(struct run *r, struct book *b, const int *counts)
 	struct buf jpeg = BUF_INIT;
 	if (cover_render(&cs, &jpeg, &e) == 0) {
 		char *path = xasprintf("%s/cover.jpg", r->tmpdir);
-		if (util_write_file_atomic(path, jpeg.data, jpeg.len, &e) == 0)
+		if (util_write_file(path, jpeg.data, jpeg.len, &e) == 0)
 			b->cover_path = path;
 		else
 			free(path);
@@ -1386,27 +1397,31 @@ static int write_volume(struct run *r, struct volume *v, const char *label, stru
 	return rc;
 }
 
+/* The bytes of a converted image, when it has them; 0, or -1 (b left empty). */
+static int read_converted(const struct run_image *im, struct buf *b)
+{
+	struct err e = {0};
+	if (im->st != IMG_DONE || !im->tmp_path || util_read_file(im->tmp_path, 0, b, &e) != 0) {
+		buf_release(b);
+		return -1;
+	}
+	return 0;
+}
+
 /* Re-encodes every converted image smaller (lower quality, smaller box), from the converted
  * JPEG itself: the originals are not kept, and gray-to-gray costs little. */
-static void shrink_images(struct run *r, int quality, int max_w, int max_h)
+static void shrink_images(struct run *r, const struct image_opts *so)
 {
-	r->img_opts.quality = quality;
-	r->img_opts.max_width = max_w;
-	r->img_opts.max_height = max_h;
+	r->img_opts = *so;
 	for (size_t i = 0; i < r->n_images; i++) {
 		struct run_image *im = &r->images[i];
-		if (im->st != IMG_DONE || !im->tmp_path)
-			continue;
 		struct buf b = BUF_INIT;
-		struct err e = {0};
-		if (util_read_file(im->tmp_path, 0, &b, &e) != 0) {
-			buf_release(&b);
+		if (read_converted(im, &b) != 0)
 			continue;
-		}
 		struct convert_task *t = xcalloc(1, sizeof(*t));
 		t->index = i;
 		t->data = buf_detach(&b, &t->len);
-		t->out_path = xasprintf("%s/%05zu-q%d.jpg", r->tmpdir, i, quality);
+		t->out_path = xasprintf("%s/%05zu-q%d.jpg", r->tmpdir, i, so->quality);
 		t->reencode = 1;
 		unlink(im->tmp_path);
 		free(im->tmp_path);
@@ -1453,6 +1468,70 @@ static const struct {
 	int box_percent;
 } shrink_steps[] = {{60, 85}, {50, 70}, {40, 60}};
 
+/* The image settings of shrink step k: its quality (never above the configured one) and box. */
+static struct image_opts step_opts(const struct run *r, size_t k)
+{
+	struct image_opts o = r->img_opts;
+	o.quality = shrink_steps[k].quality < r->cfg->jpeg_quality ? shrink_steps[k].quality
+								   : (int)r->cfg->jpeg_quality;
+	o.max_width = (int)(r->cfg->max_width * shrink_steps[k].box_percent / 100);
+	o.max_height = (int)(r->cfg->max_height * shrink_steps[k].box_percent / 100);
+	return o;
+}
+
+/* The first shrink step a book of book_bytes would fit the budget at, predicted from trial
+ * encodes of a sample of the images (every k-th) at each step: the images' bytes scale by the
+ * sample's ratio, the rest of the book stays. The last step when none is predicted to fit. */
+static size_t predict_shrink_step(struct run *r, size_t book_bytes)
+{
+	size_t n_done = 0, img_bytes = 0;
+	for (size_t i = 0; i < r->n_images; i++)
+		if (r->images[i].st == IMG_DONE && r->images[i].tmp_path) {
+			n_done++;
+			img_bytes += r->images[i].bytes_out;
+		}
+	size_t last = ARRAY_SIZE(shrink_steps) - 1;
+	if (!n_done || img_bytes >= book_bytes)
+		return 0;
+	size_t stride = n_done / 48 > 1 ? n_done / 48 : 1;
+	size_t before = 0;
+	size_t after[ARRAY_SIZE(shrink_steps)] = {0};
+	struct image_opts opts[ARRAY_SIZE(shrink_steps)];
+	for (size_t k = 0; k <= last; k++)
+		opts[k] = step_opts(r, k);
+	for (size_t i = 0, seen = 0; i < r->n_images; i++) {
+		struct run_image *im = &r->images[i];
+		struct buf b = BUF_INIT;
+		if (im->st != IMG_DONE || !im->tmp_path || seen++ % stride ||
+		    read_converted(im, &b) != 0)
+			continue;
+		before += im->bytes_out;
+		for (size_t k = 0; k <= last; k++) {
+			struct convert_task *t = xcalloc(1, sizeof(*t));
+			t->index = i;
+			t->len = b.len;
+			t->data = xmalloc(b.len ? b.len : 1);
+			memcpy(t->data, b.data, b.len);
+			t->reencode = 1;
+			t->opts = &opts[k];
+			t->probe_bytes = &after[k];
+			pool_submit(r, t);
+		}
+		buf_release(&b);
+	}
+	pool_collect(r, 1);
+	if (!before)
+		return 0;
+	size_t other = book_bytes - img_bytes;
+	for (size_t k = 0; k < last; k++) {
+		double predicted = (double)other + (double)img_bytes * (double)after[k] / (double)before;
+		/* A little headroom: the prediction is an estimate. */
+		if (fits_budget(r, (size_t)(predicted * 1.03)))
+			return k;
+	}
+	return last;
+}
+
 /* Plans and writes the books: one when it fits the budget, else with smaller images, else in
  * volumes at article boundaries. On success vols/n_vols hold the written temporary files. */
 static int write_books(struct run *r, const char *out_path, struct volume **vols_out,
@@ -1465,17 +1544,19 @@ static int write_books(struct run *r, const char *out_path, struct volume **vols
 	vols[0].out_path = xstrdup(out_path);
 	vols[0].tmp_path = xasprintf("%s.part-%ld", out_path, (long)getpid());
 	int rc = write_volume(r, &vols[0], NULL, e);
-	size_t step = 0;
+	/* Straight to the step predicted to fit; the next ones stay as the fallback. */
+	size_t step = rc == EXIT_OK_ && !fits_budget(r, vols[0].bytes)
+			  ? predict_shrink_step(r, vols[0].bytes)
+			  : 0;
 	while (rc == EXIT_OK_ && !fits_budget(r, vols[0].bytes) && step < ARRAY_SIZE(shrink_steps)) {
-		int q = shrink_steps[step].quality;
-		int pct = shrink_steps[step].box_percent;
-		int w = (int)(r->cfg->max_width * pct / 100), h = (int)(r->cfg->max_height * pct / 100);
+		struct image_opts so = step_opts(r, step);
 		char *note = xasprintf("%.1f MB is over the budget: images re-encoded at quality %d in "
 				       "%dx%d",
-				       (double)vols[0].bytes / 1e6, q, w, h);
+				       (double)vols[0].bytes / 1e6, so.quality, so.max_width,
+				       so.max_height);
 		log_info("%s", note);
 		strlist_add_owned(&r->budget_notes, note);
-		shrink_images(r, q < r->cfg->jpeg_quality ? q : (int)r->cfg->jpeg_quality, w, h);
+		shrink_images(r, &so);
 		unlink(vols[0].tmp_path);
 		rc = write_volume(r, &vols[0], NULL, e);
 		step++;

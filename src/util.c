@@ -279,6 +279,42 @@ int util_fsync_dir_of(const char *path, struct err *e)
 	return 0;
 }
 
+/* Writes all of data to fd; errors name path. */
+static int write_all_fd(int fd, const char *path, const void *data, size_t len, struct err *e)
+{
+	const char *p = data;
+	size_t left = len;
+	while (left) {
+		ssize_t n = write(fd, p, left);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			err_set(e, errno, "%s: write: %s", path, strerror(errno));
+			return -1;
+		}
+		p += n;
+		left -= (size_t)n;
+	}
+	return 0;
+}
+
+int util_write_file(const char *path, const void *data, size_t len, struct err *e)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		err_set(e, errno, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	int rc = write_all_fd(fd, path, data, len, e);
+	if (close(fd) != 0 && rc == 0) {
+		err_set(e, errno, "%s: close: %s", path, strerror(errno));
+		rc = -1;
+	}
+	if (rc != 0)
+		unlink(path);
+	return rc;
+}
+
 int util_write_file_atomic(const char *path, const void *data, size_t len, struct err *e)
 {
 	char *tmp = xasprintf("%s.tmp.%ld", path, (long)getpid());
@@ -288,19 +324,8 @@ int util_write_file_atomic(const char *path, const void *data, size_t len, struc
 		err_set(e, errno, "%s: %s", tmp, strerror(errno));
 		goto out;
 	}
-	const char *p = data;
-	size_t left = len;
-	while (left) {
-		ssize_t n = write(fd, p, left);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			err_set(e, errno, "%s: write: %s", tmp, strerror(errno));
-			goto out;
-		}
-		p += n;
-		left -= (size_t)n;
-	}
+	if (write_all_fd(fd, tmp, data, len, e) != 0)
+		goto out;
 	if (fsync(fd) != 0) {
 		err_set(e, errno, "%s: fsync: %s", tmp, strerror(errno));
 		goto out;

@@ -180,6 +180,18 @@ static void test_files(void **state)
 	char *nowhere = xasprintf("%s/no/such/dir/f", dir);
 	assert_int_equal(util_write_file_atomic(nowhere, "x", 1, &e), -1);
 
+	/* A scratch file: written whole, private; a failed one leaves nothing. */
+	char *scratch = xasprintf("%s/scratch", dir);
+	assert_int_equal(util_write_file(scratch, "abc", 3, &e), 0);
+	struct stat st;
+	assert_int_equal(stat(scratch, &st), 0);
+	assert_int_equal(st.st_size, 3);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	unlink(scratch);
+	free(scratch);
+	assert_int_equal(util_write_file(nowhere, "x", 1, &e), -1);
+	assert_non_null(strstr(e.msg, "no/such/dir"));
+
 	/* No temporary file is left beside the target. */
 	unlink(path);
 	assert_int_equal(rmdir(dir), 0);
