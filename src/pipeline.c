@@ -53,6 +53,7 @@ struct run_image {
 	int referer_tried;
 	const char *first_article_id;  /* borrowed, for the report */
 	unsigned vol_mark;       /* last volume that listed it (build_book) */
+	int step;                /* shrink step of the converted file; -1 = configured settings */
 };
 
 struct run_feed {
@@ -103,10 +104,18 @@ struct convert_task {
 	struct image_result res;
 	double seconds;
 	int reencode;            /* a smaller copy of an already converted image */
-	const struct image_opts *opts;  /* NULL: the run's */
+	const struct image_opts *opts;  /* NULL: those of the run's current step, set at dequeue */
+	int step;                /* the shrink step opts belong to; -1 = the configured settings */
 	size_t *probe_bytes;     /* a trial encode: its size is added here, nothing is kept */
 	struct convert_task *next;
 };
+
+/* The quality steps tried before a digest is split; the last is the floor. */
+static const struct {
+	int quality;
+	int box_percent;
+} shrink_steps[] = {{60, 85}, {50, 70}, {40, 60}};
+#define N_STEPS ARRAY_SIZE(shrink_steps)
 
 struct run {
 	const struct pipeline_opts *o;
@@ -122,7 +131,13 @@ struct run {
 	char *tmpdir;
 	int64_t now;
 	struct image_opts img_opts;
+	struct image_opts step_opts[N_STEPS];
 	size_t images_dropped_limit;
+	/* Early budget decision: once enough images are converted to project the book's size,
+	 * trial encodes pick the step new conversions use (cur_step, under mu; -1 = none). */
+	int cur_step;
+	int probing;             /* 1 while trial encodes are out, 2 once decided */
+	size_t probes_left, probe_before, probe_after[N_STEPS];
 
 	/* the new articles in book order, and the size budget's work */
 	struct art_ref *refs;
@@ -254,11 +269,15 @@ static void *worker_main(void *arg)
 			r->todo_tail = NULL;
 		r->n_todo--;
 		r->n_busy++;
+		if (!t->opts) {
+			t->step = r->cur_step;
+			t->opts = t->step < 0 ? &r->img_opts : &r->step_opts[t->step];
+		}
 		pthread_mutex_unlock(&r->mu);
 
 		double t0 = util_monotonic();
-		t->rc = image_convert((const unsigned char *)t->data, t->len,
-				      t->opts ? t->opts : &r->img_opts, &t->res, &t->e);
+		t->rc = image_convert((const unsigned char *)t->data, t->len, t->opts, &t->res,
+				      &t->e);
 		free(t->data);
 		t->data = NULL;
 		if (t->rc == 0 && !t->probe_bytes) {
@@ -331,6 +350,8 @@ static void pool_collect(struct run *r, int wait_all)
 			if (t->probe_bytes) {
 				/* A failed trial counts as no saving at all. */
 				*t->probe_bytes += t->rc == 0 ? t->res.jpeg.len : im->bytes_out;
+				if (r->probes_left)
+					r->probes_left--;
 				image_result_release(&t->res);
 				free(t->out_path);
 				free(t);
@@ -345,6 +366,7 @@ static void pool_collect(struct run *r, int wait_all)
 			}
 			if (t->rc == 0) {
 				im->st = IMG_DONE;
+				im->step = t->step;
 				im->tmp_path = t->out_path;
 				t->out_path = NULL;
 				im->w_out = t->res.width_out;
@@ -385,9 +407,12 @@ static void pool_stop(struct run *r)
 	pthread_cond_destroy(&r->cv_done);
 }
 
+static void budget_watch(struct run *r);
+
 static void idle_cb(void *user)
 {
 	pool_collect(user, 0);
+	budget_watch(user);
 }
 
 /* ---- progress ---- */
@@ -486,6 +511,10 @@ static void convert_bytes(struct run *r, size_t idx, char *data, size_t len)
 	t->out_path = xasprintf("%s/%05zu.jpg", r->tmpdir, idx);
 	r->images[idx].st = IMG_CONVERTING;
 	r->images[idx].bytes_in = len;
+	/* Images read in a burst (local files, data: URIs) never reach the fetch loop's idle
+	 * callback in between: look at the finished ones and the budget here too. */
+	pool_collect(r, 0);
+	budget_watch(r);
 	pool_submit(r, t);
 }
 
@@ -551,6 +580,7 @@ static long add_image(struct run *r, struct article *a, const char *url)
 	size_t idx = r->n_images++;
 	struct run_image *im = &r->images[idx];
 	memset(im, 0, sizeof(*im));
+	im->step = -1;
 	im->url = xstrdup(url);
 	im->first_article_id = a->id;
 	key.key = im->url;
@@ -1408,21 +1438,22 @@ static int read_converted(const struct run_image *im, struct buf *b)
 	return 0;
 }
 
-/* Re-encodes every converted image smaller (lower quality, smaller box), from the converted
- * JPEG itself: the originals are not kept, and gray-to-gray costs little. */
-static void shrink_images(struct run *r, const struct image_opts *so)
+/* Re-encodes every converted image that is not yet at shrink step `step` at that step, from
+ * the converted JPEG itself: the originals are not kept, and gray-to-gray costs little. */
+static void shrink_images(struct run *r, int step)
 {
-	r->img_opts = *so;
 	for (size_t i = 0; i < r->n_images; i++) {
 		struct run_image *im = &r->images[i];
 		struct buf b = BUF_INIT;
-		if (read_converted(im, &b) != 0)
+		if (im->step >= step || read_converted(im, &b) != 0)
 			continue;
 		struct convert_task *t = xcalloc(1, sizeof(*t));
 		t->index = i;
 		t->data = buf_detach(&b, &t->len);
-		t->out_path = xasprintf("%s/%05zu-q%d.jpg", r->tmpdir, i, so->quality);
+		t->out_path = xasprintf("%s/%05zu-s%d.jpg", r->tmpdir, i, step);
 		t->reencode = 1;
+		t->opts = &r->step_opts[step];
+		t->step = step;
 		unlink(im->tmp_path);
 		free(im->tmp_path);
 		im->tmp_path = NULL;
@@ -1462,14 +1493,9 @@ static char *volume_path(const char *out_path, size_t k, size_t n)
 	return xasprintf("%.*s-%zu%s", (int)(dot - out_path), out_path, k + 1, dot);
 }
 
-/* The quality steps tried before a digest is split; the last is the floor. */
-static const struct {
-	int quality;
-	int box_percent;
-} shrink_steps[] = {{60, 85}, {50, 70}, {40, 60}};
 
 /* The image settings of shrink step k: its quality (never above the configured one) and box. */
-static struct image_opts step_opts(const struct run *r, size_t k)
+static struct image_opts make_step_opts(const struct run *r, size_t k)
 {
 	struct image_opts o = r->img_opts;
 	o.quality = shrink_steps[k].quality < r->cfg->jpeg_quality ? shrink_steps[k].quality
@@ -1479,57 +1505,126 @@ static struct image_opts step_opts(const struct run *r, size_t k)
 	return o;
 }
 
-/* The first shrink step a book of book_bytes would fit the budget at, predicted from trial
- * encodes of a sample of the images (every k-th) at each step: the images' bytes scale by the
- * sample's ratio, the rest of the book stays. The last step when none is predicted to fit. */
-static size_t predict_shrink_step(struct run *r, size_t book_bytes)
+/* Queues trial encodes of a sample of the converted images (about `sample`, evenly spread) at
+ * every shrink step; their sizes add up in probe_after[k], the sample's own in probe_before. */
+static void probe_sample(struct run *r, size_t sample)
 {
-	size_t n_done = 0, img_bytes = 0;
+	size_t n_done = 0;
 	for (size_t i = 0; i < r->n_images; i++)
-		if (r->images[i].st == IMG_DONE && r->images[i].tmp_path) {
-			n_done++;
-			img_bytes += r->images[i].bytes_out;
-		}
-	size_t last = ARRAY_SIZE(shrink_steps) - 1;
-	if (!n_done || img_bytes >= book_bytes)
-		return 0;
-	size_t stride = n_done / 48 > 1 ? n_done / 48 : 1;
-	size_t before = 0;
-	size_t after[ARRAY_SIZE(shrink_steps)] = {0};
-	struct image_opts opts[ARRAY_SIZE(shrink_steps)];
-	for (size_t k = 0; k <= last; k++)
-		opts[k] = step_opts(r, k);
+		n_done += r->images[i].st == IMG_DONE && r->images[i].tmp_path;
+	size_t stride = n_done / sample > 1 ? n_done / sample : 1;
+	r->probe_before = 0;
+	memset(r->probe_after, 0, sizeof(r->probe_after));
 	for (size_t i = 0, seen = 0; i < r->n_images; i++) {
 		struct run_image *im = &r->images[i];
 		struct buf b = BUF_INIT;
 		if (im->st != IMG_DONE || !im->tmp_path || seen++ % stride ||
 		    read_converted(im, &b) != 0)
 			continue;
-		before += im->bytes_out;
-		for (size_t k = 0; k <= last; k++) {
+		r->probe_before += im->bytes_out;
+		for (size_t k = 0; k < N_STEPS; k++) {
 			struct convert_task *t = xcalloc(1, sizeof(*t));
 			t->index = i;
 			t->len = b.len;
 			t->data = xmalloc(b.len ? b.len : 1);
 			memcpy(t->data, b.data, b.len);
 			t->reencode = 1;
-			t->opts = &opts[k];
-			t->probe_bytes = &after[k];
+			t->opts = &r->step_opts[k];
+			t->step = (int)k;
+			t->probe_bytes = &r->probe_after[k];
+			r->probes_left++;
 			pool_submit(r, t);
 		}
 		buf_release(&b);
 	}
-	pool_collect(r, 1);
-	if (!before)
+}
+
+/* The first shrink step at which `other` bytes plus images of img_bytes, shrinking as the
+ * probed sample did, fit the budget with a little headroom; the last step when none does. */
+static int pick_step(const struct run *r, double other, double img_bytes)
+{
+	if (!r->probe_before)
 		return 0;
-	size_t other = book_bytes - img_bytes;
-	for (size_t k = 0; k < last; k++) {
-		double predicted = (double)other + (double)img_bytes * (double)after[k] / (double)before;
-		/* A little headroom: the prediction is an estimate. */
-		if (fits_budget(r, (size_t)(predicted * 1.03)))
-			return k;
+	for (size_t k = 0; k + 1 < N_STEPS; k++) {
+		double ratio = (double)r->probe_after[k] / (double)r->probe_before;
+		if (fits_budget(r, (size_t)((other + img_bytes * ratio) * 1.03)))
+			return (int)k;
 	}
-	return last;
+	return (int)N_STEPS - 1;
+}
+
+/* The first shrink step a written book of book_bytes is predicted to fit at. */
+static int predict_shrink_step(struct run *r, size_t book_bytes)
+{
+	size_t img_bytes = 0;
+	for (size_t i = 0; i < r->n_images; i++)
+		if (r->images[i].st == IMG_DONE && r->images[i].tmp_path)
+			img_bytes += r->images[i].bytes_out;
+	if (!img_bytes || img_bytes >= book_bytes)
+		return 0;
+	probe_sample(r, 48);
+	pool_collect(r, 1);
+	return pick_step(r, (double)(book_bytes - img_bytes), (double)img_bytes);
+}
+
+static int budget_limited(const struct run *r)
+{
+	int mail_on = r->cfg->mail.enabled && !r->o->no_mail;
+	return r->cfg->max_size > 0 || (mail_on && r->cfg->mail.max_mail_size > 0);
+}
+
+/* While images still arrive: once a fifth of them (at least 48) is converted, project the
+ * book's size; when it will not fit, probe a sample and have the remaining conversions use
+ * the step predicted to fit, so that few images are encoded twice. write_books checks the
+ * result and shrinks further when the projection was short. */
+static void budget_watch(struct run *r)
+{
+	if (r->probing == 2 || !budget_limited(r))
+		return;
+	size_t n_done = 0, n_expected = 0, img_bytes = 0, text = 0;
+	for (size_t i = 0; i < r->n_images; i++) {
+		const struct run_image *im = &r->images[i];
+		n_expected += im->st != IMG_FAILED;
+		if (im->st == IMG_DONE && im->tmp_path) {
+			n_done++;
+			img_bytes += im->bytes_out;
+		}
+	}
+	if (n_done < 48 || n_done * 5 < n_expected)
+		return;
+	for (size_t f = 0; f < r->n_feeds; f++)
+		for (size_t k = 0; k < r->feeds[f].n_fresh; k++) {
+			const struct article *a = r->feeds[f].fresh[k];
+			text += a->xhtml ? strlen(a->xhtml) / 3 : 0;
+		}
+	/* Cover, navigation and a CJK font subset: a generous guess. */
+	double other = (double)text + 2e6;
+	double projected = (double)img_bytes / (double)n_done * (double)n_expected;
+	if (r->probing == 0) {
+		if (fits_budget(r, (size_t)((other + projected) * 1.1)))
+			return;
+		probe_sample(r, 32);
+		r->probing = 1;
+		return;
+	}
+	if (r->probes_left)
+		return;
+	int step = fits_budget(r, (size_t)((other + projected) * 1.03))
+			   ? -1
+			   : pick_step(r, other, projected);
+	pthread_mutex_lock(&r->mu);
+	r->cur_step = step;
+	pthread_mutex_unlock(&r->mu);
+	r->probing = 2;
+	if (step >= 0) {
+		const struct image_opts *so = &r->step_opts[step];
+		char *note = xasprintf("%zu images projected at %.1f MB, over the budget: images "
+				       "converted at quality %d in %dx%d",
+				       n_expected, projected / 1e6, so->quality, so->max_width,
+				       so->max_height);
+		log_info("%s", note);
+		strlist_add_owned(&r->budget_notes, note);
+	}
 }
 
 /* Plans and writes the books: one when it fits the budget, else with smaller images, else in
@@ -1544,19 +1639,20 @@ static int write_books(struct run *r, const char *out_path, struct volume **vols
 	vols[0].out_path = xstrdup(out_path);
 	vols[0].tmp_path = xasprintf("%s.part-%ld", out_path, (long)getpid());
 	int rc = write_volume(r, &vols[0], NULL, e);
-	/* Straight to the step predicted to fit; the next ones stay as the fallback. */
-	size_t step = rc == EXIT_OK_ && !fits_budget(r, vols[0].bytes)
-			  ? predict_shrink_step(r, vols[0].bytes)
-			  : 0;
-	while (rc == EXIT_OK_ && !fits_budget(r, vols[0].bytes) && step < ARRAY_SIZE(shrink_steps)) {
-		struct image_opts so = step_opts(r, step);
+	/* Straight to the step decided while converting, or predicted now; the next ones stay
+	 * as the fallback. */
+	int step = 0;
+	if (rc == EXIT_OK_ && !fits_budget(r, vols[0].bytes))
+		step = r->cur_step >= 0 ? r->cur_step : predict_shrink_step(r, vols[0].bytes);
+	while (rc == EXIT_OK_ && !fits_budget(r, vols[0].bytes) && step < (int)N_STEPS) {
+		const struct image_opts *so = &r->step_opts[step];
 		char *note = xasprintf("%.1f MB is over the budget: images re-encoded at quality %d in "
 				       "%dx%d",
-				       (double)vols[0].bytes / 1e6, so.quality, so.max_width,
-				       so.max_height);
+				       (double)vols[0].bytes / 1e6, so->quality, so->max_width,
+				       so->max_height);
 		log_info("%s", note);
 		strlist_add_owned(&r->budget_notes, note);
-		shrink_images(r, &so);
+		shrink_images(r, step);
 		unlink(vols[0].tmp_path);
 		rc = write_volume(r, &vols[0], NULL, e);
 		step++;
@@ -1812,6 +1908,9 @@ int pipeline_run(const struct pipeline_opts *o)
 		.max_pixels = (uint64_t)cfg->max_image_pixels,
 		.min_side = 16,
 	};
+	r.cur_step = -1;
+	for (size_t k = 0; k < N_STEPS; k++)
+		r.step_opts[k] = make_step_opts(&r, k);
 	if (!hcreate_r(MAX_IMAGES * 2, &r.image_index))
 		die_oom();
 

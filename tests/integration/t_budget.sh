@@ -83,3 +83,41 @@ pass "250K: $n volumes, each under the budget and valid, 10 articles in all"
   || fail "250K: second run failed"
 grep -q "nothing new" "$WORK/again.err" || { cat "$WORK/again.err" >&2; fail "250K: articles of the volumes came again"; }
 pass "the volumes' articles are delivered once"
+
+# 4. Many images: the projection made while converting picks the smaller step early, and the
+# book fits without converting every image twice.
+mkdir -p "$WORK/many/img"
+n_img=72
+imgs=("$SRCDIR"/examples/demo/images/*.jpg)
+{
+  echo '<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>Many</title>'
+  for i in $(seq 1 "$n_img"); do
+    cp "${imgs[$((i % ${#imgs[@]}))]}" "$WORK/many/img/p$i.jpg"
+    echo "<item><title>Photo $i</title><guid>p$i</guid><description>&lt;p&gt;Photo $i&lt;/p&gt;&lt;img src=\"img/p$i.jpg\"/&gt;</description></item>"
+  done
+  echo '</channel></rss>'
+} >"$WORK/many/feed.xml"
+cat >"$WORK/many.ini" <<INI
+[digest]
+title = Many
+max_age = 0
+prune_days = 0
+max_articles_per_feed = 0
+font = none
+max_size = 2M
+
+[feed "Many"]
+url = $WORK/many/feed.xml
+INI
+"$INKDIGEST" run -c "$WORK/many.ini" --state "$WORK/many.db" -o "$WORK/many.epub" \
+  --report "$WORK/many.json" >"$WORK/many.out" 2>"$WORK/many.err" \
+  || { cat "$WORK/many.err" >&2; fail "many: run failed"; }
+[ "$(cat "$WORK/many.out")" = "$WORK/many.epub" ] || { cat "$WORK/many.err" >&2; fail "many: not one book"; }
+bytes=$(stat -c %s "$WORK/many.epub")
+[ "$bytes" -le $((2 * 1024 * 1024)) ] || fail "many: the book has $bytes bytes"
+check_epub "$WORK/many.epub"
+python3 "$SRCDIR/tests/integration/epub_inspect.py" "$WORK/many.epub" --box 1236x1648 \
+  --expect-articles "$n_img" --expect-images "$n_img" >/dev/null || fail "many: book content"
+grep -q "images projected at .* over the budget: images converted at quality" "$WORK/many.err" \
+  || { cat "$WORK/many.err" >&2; fail "many: no early decision"; }
+pass "many images: decided while converting, one book of $bytes bytes with all $n_img images"
