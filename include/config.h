@@ -32,6 +32,7 @@ struct config {
 	char *templates;         /* folder, or NULL for the built-in search */
 	char *font;              /* "auto", "none" or PATH[#index] */
 	char *opml;              /* OPML file to read feeds from, or NULL */
+	char *ca_file;           /* extra CA certificates (PEM) for downloads, or NULL */
 	char *timezone;          /* TZ name for displayed times, or NULL for the system's */
 	long max_age_h;          /* 0 = no limit; default 48 */
 	long max_articles_per_feed;  /* 0 = no limit; default 25 */

@@ -546,6 +546,7 @@ static const struct key_spec digest_keys[] = {
     {"templates", K_PATH, D(templates), 0, 0, 0},
     {"font", K_SPECIAL, D(font), 0, 0, 0},
     {"opml", K_PATH, D(opml), 0, 0, 0},
+    {"ca_file", K_PATH, D(ca_file), 0, 0, 0},
     {"timezone", K_SPECIAL, D(timezone), 0, 0, 0},
     {"max_age", K_NUM, D(max_age_h), 0, 24L * 366 * 10, 0},
     {"max_articles_per_feed", K_NUM, D(max_articles_per_feed), 0, 10000, 0},
@@ -732,6 +733,8 @@ static void set_digest(struct loader *l, const char *key, const char *v)
 			check_file(l, name, c->templates, 1);
 		else if (strcmp(name, "opml") == 0)
 			check_file(l, name, c->opml, 0);
+		else if (strcmp(name, "ca_file") == 0)
+			check_file(l, name, c->ca_file, 0);
 		else if (strcmp(name, "max_width") == 0)
 			l->width_line = l->lineno;
 		else if (strcmp(name, "max_height") == 0)
@@ -1331,6 +1334,7 @@ void config_release(struct config *c)
 	free(c->templates);
 	free(c->font);
 	free(c->opml);
+	free(c->ca_file);
 	free(c->timezone);
 	free(c->device);
 	free(c->proxy);

@@ -1953,7 +1953,7 @@ int pipeline_run(const struct pipeline_opts *o)
 		.max_redirects = 5,
 		.max_retries = 2,
 		.proxy = cfg->proxy,
-		.ca_file = cfg->mail.ca_file,
+		.ca_file = cfg->ca_file,
 		.block_private = cfg->block_private_addresses,
 		.verbose = log_get_level() >= LOG_DEBUG,
 	};

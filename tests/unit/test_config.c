@@ -565,6 +565,20 @@ static void test_file_level_errors(void **state)
 	strlist_release(&errs);
 	free(opml);
 
+	/* the downloads' CA file is the digest's own, resolved and checked like any path */
+	char *ca = tmp_path("ca.pem");
+	write_text(ca, "-----BEGIN CERTIFICATE-----\n");
+	assert_int_equal(load_text("[digest]\nca_file = ca.pem\n" FEED_OK, &c, &errs), 0);
+	assert_string_equal(c.ca_file, ca);
+	assert_null(c.mail.ca_file);
+	config_release(&c);
+	strlist_release(&errs);
+	free(ca);
+	assert_int_equal(load_text("[digest]\nca_file = none.pem\n" FEED_OK, &c, &errs), -1);
+	assert_true(has_error(&errs, 2, "none.pem"));
+	config_release(&c);
+	strlist_release(&errs);
+
 	/* pruning before max_age ends would bring articles back */
 	assert_int_equal(load_text("[digest]\nmax_age = 240\nprune_days = 10\n" FEED_OK, &c, &errs),
 	                 -1);
