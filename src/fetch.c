@@ -865,17 +865,19 @@ static void deliver(struct fetcher *f, struct transfer *t, const struct outcome 
 	}
 	if (!effective && t->kind == KIND_HTTP)
 		effective = redact_or_null(t->url);
-	if (!effective && t->kind == KIND_LOCAL && t->path && t->path[0] == '/') {
-		/* A local feed's base is its file:// URL, so relative links in it resolve the
-		 * way a browser would resolve them. */
+	if (!effective && t->kind == KIND_LOCAL && t->path) {
+		/* A local feed's base is its file:// URL (of its absolute path), so relative links
+		 * in it resolve the way a browser would resolve them. */
+		char *abs = t->path[0] == '/' ? xstrdup(t->path) : realpath(t->path, NULL);
 		CURLU *u = curl_url();
 		char *full = NULL;
-		if (curl_url_set(u, CURLUPART_SCHEME, "file", 0) == CURLUE_OK &&
-		    curl_url_set(u, CURLUPART_PATH, t->path, CURLU_URLENCODE) == CURLUE_OK &&
+		if (abs && u && curl_url_set(u, CURLUPART_SCHEME, "file", 0) == CURLUE_OK &&
+		    curl_url_set(u, CURLUPART_PATH, abs, CURLU_URLENCODE) == CURLUE_OK &&
 		    curl_url_get(u, CURLUPART_URL, &full, 0) == CURLUE_OK)
 			effective = xstrdup(full);
 		curl_free(full);
 		curl_url_cleanup(u);
+		free(abs);
 	}
 	r.effective_url = effective ? effective : t->url;
 	r.content_type = ctype;

@@ -107,3 +107,30 @@ rm -f "$WORK/p.db" "$WORK/p.epub"
 script -qfec "'$INKDIGEST' run -q -c '$SRCDIR/examples/demo.ini' --state '$WORK/p.db' -o '$WORK/p.epub'" /dev/null >"$WORK/q.out" </dev/null
 [ ! -s "$WORK/q.out" ] || { cat -A "$WORK/q.out" >&2; fail "-q printed something on a terminal"; }
 pass "progress on a terminal only; -q silent"
+
+# inspect --json: what inkdigest sees in a feed, here given as a path relative to the current
+# folder (relative links and images resolve against the file, as in a run).
+(cd "$SRCDIR/examples" && "$INKDIGEST" inspect demo/news.rss --json) >"$WORK/inspect.json" \
+  || fail "inspect of a relative path failed"
+(cd "$SRCDIR/examples" && "$INKDIGEST" inspect demo/wechat.xml --json) >"$WORK/inspect-wx.json" \
+  || fail "inspect of the WeChat feed failed"
+python3 - "$WORK/inspect.json" "$WORK/inspect-wx.json" "$SRCDIR" <<'PY' || fail "inspect --json"
+import json, os, re, sys
+d = json.load(open(sys.argv[1]))
+src = os.path.realpath(sys.argv[3])
+assert d["format"] == "rss2" and d["title"] == "The Valley Courier", d
+assert d["warnings"] == [], d["warnings"]
+keys = {"id", "title", "link", "author", "published", "content", "images"}
+for it in d["items"]:
+    assert set(it) == keys, it.keys()
+    assert it["published"] is None or re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", it["published"]), it
+    assert "<script" not in it["content"] and "style=" not in it["content"], it["content"]
+lib = [it for it in d["items"] if it["id"] == "courier-2026-11-25-library"][0]
+assert lib["link"] == "file://" + src + "/examples/demo/stories/library-quiet-room.html", lib["link"]
+lead = d["items"][0]["images"]
+assert lead == ["file://" + src + "/examples/demo/images/harbour-evening.jpg"], lead
+wx = json.load(open(sys.argv[2]))
+lazy = [u for it in wx["items"] for u in it["images"]]
+assert len(lazy) >= 3 and all(u.startswith("file://") for u in lazy), lazy
+PY
+pass "inspect --json: fields, dates, cleaned content and resolved links and images"
