@@ -1573,7 +1573,7 @@ static int budget_limited(const struct run *r)
 	return r->cfg->max_size > 0 || (mail_on && r->cfg->mail.max_mail_size > 0);
 }
 
-/* While images still arrive: once a fifth of them (at least 48) is converted, project the
+/* While images still arrive: once a tenth of them (at least 48) is converted, project the
  * book's size; when it will not fit, probe a sample and have the remaining conversions use
  * the step predicted to fit, so that few images are encoded twice. write_books checks the
  * result and shrinks further when the projection was short. */
@@ -1590,7 +1590,7 @@ static void budget_watch(struct run *r)
 			img_bytes += im->bytes_out;
 		}
 	}
-	if (n_done < 48 || n_done * 5 < n_expected)
+	if (n_done < 48 || n_done * 10 < n_expected)
 		return;
 	for (size_t f = 0; f < r->n_feeds; f++)
 		for (size_t k = 0; k < r->feeds[f].n_fresh; k++) {
