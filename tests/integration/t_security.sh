@@ -197,10 +197,11 @@ timed_run s4 run -c "$cfg" --state "$WORK/s4.db" -o "$WORK/s4.epub" --report "$W
 [ ! -e "$WORK/s4.epub" ] || fail "S4: a book from an unverified server"
 grep -qiE 'feed "Self-signed": fetch: .*(certificate|SSL|verify)' "$WORK/s4.err" ||
   { cat "$WORK/s4.err" >&2; fail "S4: the failure does not name the certificate"; }
-# The same server, trusted through ca_file: the refusal above was verification, not TLS itself.
+# The same server, trusted through [digest] ca_file: the refusal above was verification, not TLS
+# itself.
 cfg="$WORK/s4ca.ini"
-{ digest_head; printf '\n[feed "Self-signed"]\nurl = %s/news.rss\n' "$tls"
-  printf '\n[mail]\nenabled = no\nca_file = %s\n' "$SRCDIR/tests/fixtures/fetch/tls-cert.pem"; } >"$cfg"
+{ digest_head; printf 'ca_file = %s\n' "$SRCDIR/tests/fixtures/fetch/tls-cert.pem"
+  printf '\n[feed "Self-signed"]\nurl = %s/news.rss\n' "$tls"; } >"$cfg"
 timed_run s4ca run -c "$cfg" --state "$WORK/s4ca.db" -o "$WORK/s4ca.epub"
 [ "$RC" = 0 ] && [ -s "$WORK/s4ca.epub" ] || { cat "$WORK/s4ca.err" >&2; fail "S4: with ca_file the feed still failed ($RC)"; }
 pass "S4: a self-signed certificate is refused without ca_file and accepted with it"
