@@ -77,6 +77,8 @@ struct book_image {
 	char *url;           /* absolute source URL as it appears in article xhtml */
 	char *href;          /* path inside the EPUB ("images/0001.jpg"), or NULL when dropped */
 	char *path;          /* local file holding the converted JPEG, or NULL when dropped */
+	int64_t offset;      /* where in that file the JPEG starts (0 for a file of its own) */
+	size_t length;       /* its length in bytes; 0 = to the end of the file */
 	int width, height;   /* of the converted image */
 };
 

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
 #include <time.h>
 
 /* A failure: a code (module-specific, nonzero) and a one-line message that names the object
@@ -69,6 +70,11 @@ int util_read_file(const char *path, size_t max_bytes, struct buf *out, struct e
 int util_write_file_atomic(const char *path, const void *data, size_t len, struct err *e);
 /* Writes a scratch file (mode 0600): no fsync, no rename; a failed write leaves no file. */
 int util_write_file(const char *path, const void *data, size_t len, struct err *e);
+/* All of len bytes at offset off of fd (off -1: at its position; path names it in errors),
+ * or -1 with e set; EINTR and short transfers are retried, an early end of file is an error. */
+int util_pwrite_all(int fd, const char *path, const void *data, size_t len, off_t off,
+		    struct err *e);
+int util_pread_all(int fd, const char *path, void *data, size_t len, off_t off, struct err *e);
 /* fsync of the folder that holds path, so a rename into it is durable. */
 int util_fsync_dir_of(const char *path, struct err *e);
 /* "dir/name" with dir taken from a file path ("a/b.ini" -> "a"); returns a new string. */

@@ -414,7 +414,7 @@ static void set_dostime(struct writer *w)
 
 /* The media type of an image the book may carry: JPEG, or PNG without an alpha channel
  * (Kindle has no transparency). NULL for anything else. */
-static const char *sniff_image(const char *path)
+static const char *sniff_image_at(const char *path, int64_t offset)
 {
 	unsigned char m[26] = {0};
 	FILE *f = path ? fopen(path, "rb") : NULL;
@@ -422,6 +422,10 @@ static const char *sniff_image(const char *path)
 
 	if (!f)
 		return NULL;
+	if (offset > 0 && fseeko(f, (off_t)offset, SEEK_SET) != 0) {
+		fclose(f);
+		return NULL;
+	}
 	n = fread(m, 1, sizeof(m), f);
 	fclose(f);
 	if (n >= 3 && m[0] == 0xff && m[1] == 0xd8 && m[2] == 0xff)
@@ -429,6 +433,11 @@ static const char *sniff_image(const char *path)
 	if (n == sizeof(m) && memcmp(m, "\x89PNG\r\n\x1a\n", 8) == 0 && m[25] != 4 && m[25] != 6)
 		return "image/png";
 	return NULL;
+}
+
+static const char *sniff_image(const char *path)
+{
+	return sniff_image_at(path, 0);
 }
 
 static int safe_href(const char *h)
@@ -449,7 +458,7 @@ static void check_images(struct writer *w)
 	for (size_t i = 0; i < b->n_images; i++) {
 		const struct book_image *im = &b->images[i];
 		w->usable[i] = safe_href(im->href) && strncmp(im->href, "images/cover.", 13) != 0 &&
-		               sniff_image(im->path) != NULL;
+		               sniff_image_at(im->path, im->offset) != NULL;
 	}
 }
 
@@ -1134,9 +1143,11 @@ static int write_container(struct writer *w)
 	return rc;
 }
 
-/* Adds a file by name: libzip reads it only while zip_close writes the book, so a digest of
- * thousands of images never holds them all in memory. */
-static int add_file(struct writer *w, const char *zipname, const char *path, size_t max, int store)
+/* Adds length bytes at offset of a file (0, 0: all of it) by name: libzip reads them only
+ * while zip_close writes the book, so a digest of thousands of images never holds them all in
+ * memory. */
+static int add_file_range(struct writer *w, const char *zipname, const char *path,
+                          int64_t offset, size_t length, size_t max, int store)
 {
 	struct stat st;
 	zip_source_t *src;
@@ -1150,12 +1161,20 @@ static int add_file(struct writer *w, const char *zipname, const char *path, siz
 		err_set(w->e, 1, "epub: %s: %s: not a regular file", zipname, path);
 		return -1;
 	}
-	if ((size_t)st.st_size > max) {
-		err_set(w->e, 1, "epub: %s: %s: %lld bytes, over the limit of %zu", zipname, path,
-		        (long long)st.st_size, max);
+	if (offset < 0 || offset > (int64_t)st.st_size ||
+	    (length && (uint64_t)length > (uint64_t)(st.st_size - offset))) {
+		err_set(w->e, 1, "epub: %s: %s: %zu bytes at %lld lie beyond its end", zipname,
+		        path, length, (long long)offset);
 		return -1;
 	}
-	src = zip_source_file(w->za, path, 0, st.st_size);
+	if (!length)
+		length = (size_t)(st.st_size - offset);
+	if (length > max) {
+		err_set(w->e, 1, "epub: %s: %s: %zu bytes, over the limit of %zu", zipname, path,
+		        length, max);
+		return -1;
+	}
+	src = zip_source_file(w->za, path, (zip_uint64_t)offset, (zip_int64_t)length);
 	if (!src) {
 		err_set(w->e, 1, "epub: %s: %s", zipname, zip_strerror(w->za));
 		return -1;
@@ -1167,6 +1186,11 @@ static int add_file(struct writer *w, const char *zipname, const char *path, siz
 		return -1;
 	}
 	return ez_set_attrs(w, zipname, idx, store);
+}
+
+static int add_file(struct writer *w, const char *zipname, const char *path, size_t max, int store)
+{
+	return add_file_range(w, zipname, path, 0, 0, max, store);
 }
 
 static int write_css(struct writer *w)
@@ -1262,7 +1286,7 @@ static int write_all(struct writer *w)
 		for (size_t j = 0; j < b->n_images && !bi; j++)
 			if (w->usable[j] && strcmp(b->images[j].href, w->used_images.items[i]) == 0)
 				bi = &b->images[j];
-		types[i] = sniff_image(bi->path);
+		types[i] = sniff_image_at(bi->path, bi->offset);
 	}
 	if (ez_add(w, "mimetype", xstrdup("application/epub+zip"), 20, 1) < 0 ||
 	    write_container(w) < 0 || write_opf(w, types) < 0 || write_ncx(w) < 0 ||
@@ -1285,7 +1309,8 @@ static int write_all(struct writer *w)
 		for (size_t j = 0; j < b->n_images && !bi; j++)
 			if (w->usable[j] && strcmp(b->images[j].href, w->used_images.items[i]) == 0)
 				bi = &b->images[j];
-		int r = add_file(w, zipname, bi->path, MAX_IMAGE_BYTES, 1);
+		int r = add_file_range(w, zipname, bi->path, bi->offset, bi->length,
+		                       MAX_IMAGE_BYTES, 1);
 		free(zipname);
 		if (r < 0)
 			goto out;

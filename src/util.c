@@ -279,13 +279,12 @@ int util_fsync_dir_of(const char *path, struct err *e)
 	return 0;
 }
 
-/* Writes all of data to fd; errors name path. */
-static int write_all_fd(int fd, const char *path, const void *data, size_t len, struct err *e)
+int util_pwrite_all(int fd, const char *path, const void *data, size_t len, off_t off,
+		    struct err *e)
 {
 	const char *p = data;
-	size_t left = len;
-	while (left) {
-		ssize_t n = write(fd, p, left);
+	while (len) {
+		ssize_t n = off < 0 ? write(fd, p, len) : pwrite(fd, p, len, off);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -293,7 +292,34 @@ static int write_all_fd(int fd, const char *path, const void *data, size_t len, 
 			return -1;
 		}
 		p += n;
-		left -= (size_t)n;
+		len -= (size_t)n;
+		if (off >= 0)
+			off += n;
+	}
+	return 0;
+}
+
+/* Writes all of data at fd's position; errors name path. */
+static int write_all_fd(int fd, const char *path, const void *data, size_t len, struct err *e)
+{
+	return util_pwrite_all(fd, path, data, len, -1, e);
+}
+
+int util_pread_all(int fd, const char *path, void *data, size_t len, off_t off, struct err *e)
+{
+	char *p = data;
+	while (len) {
+		ssize_t n = pread(fd, p, len, off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			err_set(e, n < 0 ? errno : EIO, "%s: read: %s", path,
+				n < 0 ? strerror(errno) : "unexpected end of file");
+			return -1;
+		}
+		p += n;
+		len -= (size_t)n;
+		off += n;
 	}
 	return 0;
 }

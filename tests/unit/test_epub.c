@@ -148,6 +148,7 @@ static void add_image(struct book *b, const char *url, const char *href, const c
 
 	b->images = xrealloc(b->images, (b->n_images + 1) * sizeof(*b->images));
 	im = &b->images[b->n_images++];
+	memset(im, 0, sizeof(*im));
 	im->url = xstrdup(url);
 	im->href = xstrdup(href);
 	im->path = file ? tmp_path(file) : NULL;
@@ -445,6 +446,77 @@ static char *slurp(const char *path, size_t *len)
 
 	assert_int_equal(util_read_file(path, 0, &b, &e), 0);
 	return buf_detach(&b, len);
+}
+
+/* Images may lie at offsets of one shared file (the pipeline's pack of converted images): the
+ * book carries exactly those bytes, and a range beyond the file's end is an error. */
+static void test_images_from_one_file(void **state)
+{
+	struct fixture fx;
+	struct err e = {0};
+	char *path = tmp_path("packed.epub"), *pack = tmp_path("images.pack");
+	struct buf parts[2] = {BUF_INIT, BUF_INIT}, all = BUF_INIT;
+	int64_t off = 0;
+	size_t k = 0;
+
+	(void)state;
+	build_book(&fx, 0, 0);
+	for (size_t i = 0; i < fx.b.n_images && k < 2; i++) {
+		struct book_image *im = &fx.b.images[i];
+		if (!im->path || !strstr(im->href, ".jpg"))
+			continue;
+		assert_int_equal(util_read_file(im->path, 0, &parts[k], &e), 0);
+		buf_add(&all, parts[k].data, parts[k].len);
+		free(im->path);
+		im->path = xstrdup(pack);
+		im->offset = off;
+		im->length = parts[k].len;
+		off += (int64_t)parts[k].len;
+		k++;
+	}
+	assert_int_equal(k, 2);
+	assert_int_equal(util_write_file(pack, all.data, all.len, &e), 0);
+	assert_int_equal(epub_write(&fx.b, path, &e), 0);
+	assert_int_equal(run_check(path), 0);
+
+	int zerr;
+	zip_t *za = zip_open(path, ZIP_RDONLY, &zerr);
+	assert_non_null(za);
+	k = 0;
+	for (size_t i = 0; i < fx.b.n_images && k < 2; i++) {
+		struct book_image *im = &fx.b.images[i];
+		if (!im->path || strcmp(im->path, pack) != 0)
+			continue;
+		char *name = xasprintf("OEBPS/%s", im->href);
+		zip_stat_t st;
+		assert_int_equal(zip_stat(za, name, 0, &st), 0);
+		assert_int_equal(st.size, parts[k].len);
+		zip_file_t *zf = zip_fopen(za, name, 0);
+		char *got = xmalloc(parts[k].len);
+		assert_int_equal(zip_fread(zf, got, parts[k].len), (zip_int64_t)parts[k].len);
+		assert_memory_equal(got, parts[k].data, parts[k].len);
+		zip_fclose(zf);
+		free(got);
+		free(name);
+		k++;
+	}
+	zip_close(za);
+
+	/* A range past the end of the file: an error, no book left behind. */
+	for (size_t i = 0; i < fx.b.n_images; i++)
+		if (fx.b.images[i].path && strcmp(fx.b.images[i].path, pack) == 0)
+			fx.b.images[i].length = all.len + 1;
+	remove(path);
+	assert_int_equal(epub_write(&fx.b, path, &e), -1);
+	assert_non_null(strstr(e.msg, "beyond its end"));
+	assert_int_equal(access(path, F_OK), -1);
+
+	for (int i = 0; i < 2; i++)
+		buf_release(&parts[i]);
+	buf_release(&all);
+	free(pack);
+	free(path);
+	release_fixture(&fx);
 }
 
 static void test_reproducible(void **state)
@@ -819,6 +891,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_book_passes_checks),
+	    cmocka_unit_test(test_images_from_one_file),
 	    cmocka_unit_test(test_reproducible),
 	    cmocka_unit_test(test_many_articles_share_files),
 	    cmocka_unit_test(test_long_article_is_split),

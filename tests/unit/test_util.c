@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -191,6 +192,22 @@ static void test_files(void **state)
 	free(scratch);
 	assert_int_equal(util_write_file(nowhere, "x", 1, &e), -1);
 	assert_non_null(strstr(e.msg, "no/such/dir"));
+
+	/* Positioned writes and reads: appended pieces read back in place; reading past the end
+	 * is an error naming the file. */
+	char *packed = xasprintf("%s/pack", dir);
+	int fd = open(packed, O_RDWR | O_CREAT | O_EXCL, 0600);
+	assert_true(fd >= 0);
+	assert_int_equal(util_pwrite_all(fd, packed, "hello", 5, 0, &e), 0);
+	assert_int_equal(util_pwrite_all(fd, packed, "world", 5, 5, &e), 0);
+	char got[6] = {0};
+	assert_int_equal(util_pread_all(fd, packed, got, 5, 5, &e), 0);
+	assert_string_equal(got, "world");
+	assert_int_equal(util_pread_all(fd, packed, got, 5, 8, &e), -1);
+	assert_non_null(strstr(e.msg, "pack"));
+	close(fd);
+	unlink(packed);
+	free(packed);
 
 	/* No temporary file is left beside the target. */
 	unlink(path);
