@@ -1597,7 +1597,10 @@ static int budget_limited(const struct run *r)
  * result and shrinks further when the projection was short. */
 static void budget_watch(struct run *r)
 {
-	if (r->probing == 2 || !budget_limited(r))
+	int64_t sde;
+	/* Which images convert before the decision depends on timing: a reproducible build
+	 * (SOURCE_DATE_EPOCH) takes the slower path that does not. */
+	if (r->probing == 2 || !budget_limited(r) || util_source_date_epoch(&sde))
 		return;
 	size_t n_done = 0, n_expected = 0, img_bytes = 0, text = 0;
 	for (size_t i = 0; i < r->n_images; i++) {
