@@ -54,6 +54,7 @@ struct article {
 	char *xhtml;         /* well-formed XHTML fragment (a sequence of block elements) */
 	struct strlist images;   /* absolute image URLs in the order they appear in xhtml */
 	const char *content_source;  /* static string: "feed" or "fulltext" */
+	char *fulltext_error;    /* why the article's page was not used, when it was tried */
 };
 
 void article_release(struct article *a);

@@ -27,6 +27,7 @@ struct report_article {
 	const char *title;
 	const char *link;
 	const char *content_source;
+	const char *fulltext_error;  /* why the page was not used, or NULL */
 	int n_images;
 };
 

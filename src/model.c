@@ -31,6 +31,7 @@ void article_release(struct article *a)
 	free(a->lang);
 	free(a->lead_image);
 	free(a->xhtml);
+	free(a->fulltext_error);
 	strlist_release(&a->images);
 	memset(a, 0, sizeof(*a));
 }

@@ -762,25 +762,31 @@ static void page_fetched(void *user, struct fetch_response *resp)
 		const char *base = resp->effective_url ? resp->effective_url : a->link;
 		if (extract_main(resp->data, resp->len, base, charset, &xr, &e) == 0) {
 			struct clean_result full = {0}, fromfeed = {0};
-			struct err ce = {0};
+			struct err ce = {0}, fe = {0};
 			const char *feedhtml = a->content ? a->content : "";
 			clean_article_html(r, rf, feedhtml, strlen(feedhtml),
 					   a->base_url ? a->base_url : base, NULL, &fromfeed, &ce);
 			/* The page is already decoded to UTF-8 by the extractor. */
 			if (clean_article_html(r, rf, xr.html, strlen(xr.html), base, NULL, &full,
-					       &ce) == 0 &&
+					       &fe) == 0 &&
 			    full.text_chars > fromfeed.text_chars) {
 				article_take_clean(r, rf, a, &full, "fulltext");
 				used = 1;
+			} else {
+				a->fulltext_error =
+				    fe.msg[0] ? xasprintf("clean: %s", fe.msg)
+					      : xstrdup("the page has less text than the feed");
 			}
 			clean_result_release(&full);
 			clean_result_release(&fromfeed);
 		} else {
+			a->fulltext_error = xasprintf("extract: %s", e.msg);
 			log_debug("article %s: extract: %s", a->link, e.msg);
 		}
 		extract_result_release(&xr);
 		free(charset);
 	} else {
+		a->fulltext_error = xasprintf("fetch: %s", resp->error_msg ? resp->error_msg : "failed");
 		log_debug("article %s: fetch: %s", a->link, resp->error_msg ? resp->error_msg : "?");
 	}
 	if (!used)
@@ -1263,6 +1269,7 @@ static void report_everything(struct run *r)
 				.title = a->title,
 				.link = a->link,
 				.content_source = a->content_source ? a->content_source : "feed",
+				.fulltext_error = a->fulltext_error,
 				.n_images = (int)a->images.n,
 			};
 			report_add_article(r->report, &ra);

@@ -181,6 +181,7 @@ void report_add_article(struct report *r, const struct report_article *a)
 	add_str(o, "title", a->title);
 	add(o, "link", json_url(a->link));
 	add_str(o, "content_source", a->content_source);
+	add_str(o, "fulltext_error", a->fulltext_error);
 	add_num(o, "n_images", a->n_images);
 	cJSON_AddItemToArray(r->articles, o);
 }

@@ -336,8 +336,12 @@ python3 - "$WORK/fulltext.json" <<'PY' || fail "failing pages: content sources"
 import json, sys
 arts = {a["id"]: a for a in json.load(open(sys.argv[1]))["articles"]}
 assert arts["ft-ok"]["content_source"] == "fulltext", arts["ft-ok"]
+assert arts["ft-ok"]["fulltext_error"] is None, arts["ft-ok"]
 for i in ("ft-big", "ft-stall", "ft-file", "ft-500"):
     assert arts[i]["content_source"] == "feed", arts[i]
+    # The report says why the page was not used.
+    assert (arts[i]["fulltext_error"] or "").startswith("fetch: "), arts[i]
+assert "500" in arts["ft-500"]["fulltext_error"], arts["ft-500"]
 PY
 no_passwd "$WORK/fulltext.epub" "$WORK/fulltext.json" "$WORK/fulltext.err"
 pass "failing article pages (6 MB, stalled, to file://, 500): ${ELAPSED}s, each falls back to the feed's text"

@@ -83,6 +83,7 @@ static struct report *sample(void)
 	    .title = "标题 \xff bad",
 	    .link = "https://mp.weixin.qq.com/s/abc",
 	    .content_source = "fulltext",
+	    .fulltext_error = NULL,
 	    .n_images = 2,
 	};
 	report_add_article(r, &a);
@@ -203,6 +204,7 @@ static void check_sample(const cJSON *root)
 	assert_string_equal(get_str(a, "title"), "标题 \xEF\xBF\xBD bad"); /* U+FFFD */
 	assert_string_equal(get_str(a, "link"), "https://mp.weixin.qq.com/s/abc");
 	assert_string_equal(get_str(a, "content_source"), "fulltext");
+	assert_true(cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(a, "fulltext_error")));
 	assert_int_equal(get_num(a, "n_images"), 2);
 
 	const cJSON *imgs = get(root, "images");
