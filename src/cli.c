@@ -346,8 +346,22 @@ static int cmd_check(int argc, char **argv, struct cli_opts *co)
 	int rc = load_config(co, &cfg);
 	if (rc == EXIT_OK_) {
 		char *path = config_path(co);
-		printf("%s: ok: %zu feeds, device %s (%ldx%ld)%s\n", path, cfg.n_feeds, cfg.device,
-		       cfg.max_width, cfg.max_height, cfg.mail.enabled ? ", mail on" : "");
+		/* Which font `auto` finds is the first question when Chinese shows as squares. */
+		char *fonts = find_data_dir(NULL, "fonts");
+		struct font_choice fc = {0};
+		struct err fe = {0};
+		char *font_note;
+		if (font_resolve_in(cfg.font ? cfg.font : "auto", cfg.dir, fonts, &fc, &fe) != 0)
+			font_note = xasprintf(", no font: %s", fe.msg);
+		else if (!fc.path)
+			font_note = xstrdup(", no font embedded");
+		else
+			font_note = xasprintf(", font %s (%s)", fc.family ? fc.family : "?", fc.path);
+		printf("%s: ok: %zu feeds, device %s (%ldx%ld)%s%s\n", path, cfg.n_feeds, cfg.device,
+		       cfg.max_width, cfg.max_height, cfg.mail.enabled ? ", mail on" : "", font_note);
+		free(font_note);
+		font_choice_release(&fc);
+		free(fonts);
 		free(path);
 	}
 	config_release(&cfg);

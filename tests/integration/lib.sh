@@ -29,6 +29,20 @@ check_epub() {
   fi
 }
 
+# A run report must match its documented schema (docs/report.schema.json, draft 7).
+check_report() {
+  python3 - "$1" "$SRCDIR/docs/report.schema.json" <<'PY' || fail "report $1 does not match docs/report.schema.json"
+import json, sys
+import jsonschema
+report, schema = (json.load(open(p)) for p in sys.argv[1:3])
+jsonschema.Draft7Validator.check_schema(schema)
+errors = sorted(jsonschema.Draft7Validator(schema).iter_errors(report), key=lambda e: list(e.path))
+for e in errors[:10]:
+    print("%s: %s" % ("/".join(map(str, e.path)), e.message), file=sys.stderr)
+sys.exit(1 if errors else 0)
+PY
+}
+
 # Starts the fixture HTTP server on an ephemeral port serving $1; sets FIXTURE_PORT.
 start_fixture_server() {
   local root=$1 portfile="$WORK/fixture.port"

@@ -44,6 +44,7 @@ for n in z.namelist():
 PY
 grep -q "over the budget: images re-encoded at quality" "$WORK/small.err" \
   || { cat "$WORK/small.err" >&2; fail "400K: the shrinking is not reported"; }
+check_report "$WORK/small.json"
 python3 - "$WORK/small.json" <<'PY' || fail "400K: report"
 import json, sys
 r = json.load(open(sys.argv[1]))
@@ -76,6 +77,7 @@ for k in $(seq 1 "$n"); do
 done
 [ "$total" = 10 ] || fail "250K: the volumes hold $total articles, not 10"
 grep -q "split into $n volumes" "$WORK/vol.err" || fail "250K: the split is not reported"
+check_report "$WORK/vol.json"
 pass "250K: $n volumes, each under the budget and valid, 10 articles in all"
 
 # 3. Every article of every volume counts as delivered: the next run has nothing new.

@@ -58,6 +58,7 @@ grep -q "^$WORK/stages.ini:4: \[feed \"Selectors\"\] remove: " "$WORK/e" || { ca
 grep -q "^$WORK/stages.ini:8: \[mail\] subject: .*{count}" "$WORK/e" || { cat "$WORK/e" >&2; fail "unknown placeholder not reported"; }
 expect_code 0 "$INKDIGEST" check -c "$SRCDIR/examples/demo.ini"
 grep -q "3 feeds" "$WORK/o" || fail "check does not summarise the demo config"
+grep -q ", font .*(/" "$WORK/o" || { cat "$WORK/o" >&2; fail "check does not say which CJK font it found"; }
 pass "check reports every problem as FILE:LINE and accepts the demo"
 
 "$INKDIGEST" profiles >"$WORK/p"

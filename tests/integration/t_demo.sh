@@ -15,6 +15,7 @@ out=$("$INKDIGEST" run -c "$cfg" --state "$WORK/s1.db" -o "$book1" --report "$WO
 [ "$out" = "$book1" ] || fail "run printed '$out', not the book's path"
 [ -s "$book1" ] || fail "no book at $book1"
 check_epub "$book1"
+check_report "$WORK/r1.json"
 python3 "$SRCDIR/tests/integration/epub_inspect.py" "$book1" --box 1236x1648 \
   --expect-sections 3 --expect-articles 10 --expect-images 9 \
   --expect-text "推理提速三倍" --expect-text "A newspaper for my Kindle" \

@@ -332,6 +332,7 @@ python3 "$SRCDIR/tests/integration/epub_inspect.py" "$WORK/fulltext.epub" --box 
   --expect-articles 5 --expect-text "Teaser of the big page" --expect-text "Teaser of the stalled page" \
   --expect-text "Teaser of the file redirect" --expect-text "Teaser of the broken page" \
   || fail "failing pages: an article is missing or lost its feed text"
+check_report "$WORK/fulltext.json"
 python3 - "$WORK/fulltext.json" <<'PY' || fail "failing pages: content sources"
 import json, sys
 arts = {a["id"]: a for a in json.load(open(sys.argv[1]))["articles"]}

@@ -56,6 +56,7 @@ grep -q 'feed "Broken": fetch: .*500' "$WORK/err1" || fail "500 not named"
 grep -q 'feed "Not a feed": parse: ' "$WORK/err1" || fail "HTML page not reported as a parse failure"
 pass "healthy feeds made the book; each failing feed got one line naming its stage"
 
+check_report "$WORK/r1.json"
 python3 - "$WORK/r1.json" <<'PY' || fail "report"
 import json, sys
 r = json.load(open(sys.argv[1]))

@@ -62,6 +62,7 @@ run_case() {  # run_case NAME EXPECTED_EXIT [inkdigest args...]
   if grep -l -- "$PASSWORD" "$WORK/$name.out" "$WORK/$name.err" "$WORK/$name.json" "$WORK/$name.db"* 2>/dev/null; then
     fail "$name: the password appears in the output above"
   fi
+  [ ! -e "$WORK/$name.json" ] || check_report "$WORK/$name.json"
 }
 
 # Nothing may be marked delivered after a failure: a run without mail delivers all 10 again.
