@@ -8,6 +8,8 @@
 #include <ftw.h>
 #include <pthread.h>
 #include <search.h>
+#include <signal.h>
+#include <dirent.h>
 #include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -1227,6 +1229,55 @@ static int rm_entry(const char *path, const struct stat *sb, int flag, struct FT
 	return remove(path);
 }
 
+/* The PID a leftover's name carries after prefix ("inkdigest.", ".part-"), when that process
+ * is gone; 0 when it runs (or cannot be told), or the name is not one of ours. */
+static long dead_pid_in(const char *name, const char *prefix)
+{
+	const char *p = strstr(name, prefix);
+	if (!p)
+		return 0;
+	p += strlen(prefix);
+	char *end;
+	errno = 0;
+	long pid = strtol(p, &end, 10);
+	if (errno || end == p || (*end && *end != '.') || pid <= 0 || pid == (long)getpid())
+		return 0;
+	return kill((pid_t)pid, 0) != 0 && errno == ESRCH ? pid : 0;
+}
+
+/* Removes what runs killed with kill -9 left behind (nothing else can clean up after them):
+ * folders "inkdigest.PID.XXXXXX" in tmpbase and files "NAME.epub.part-PID" in out_dir, of a
+ * PID that no longer runs, owned by this user. Best effort: a leftover that resists stays. */
+static void sweep_leftovers(const char *tmpbase, const char *out_dir)
+{
+	const char *dirs[] = {tmpbase, out_dir};
+	for (size_t k = 0; k < ARRAY_SIZE(dirs); k++) {
+		DIR *d = dirs[k] ? opendir(dirs[k]) : NULL;
+		struct dirent *de;
+		while (d && (de = readdir(d))) {
+			int tmp = k == 0;
+			if (tmp ? strncmp(de->d_name, "inkdigest.", 10) != 0
+				: !strstr(de->d_name, ".epub.part-"))
+				continue;
+			if (!dead_pid_in(de->d_name, tmp ? "inkdigest." : ".epub.part-"))
+				continue;
+			char *path = xasprintf("%s/%s", dirs[k], de->d_name);
+			struct stat st;
+			if (lstat(path, &st) == 0 && st.st_uid == geteuid() &&
+			    (tmp ? S_ISDIR(st.st_mode) : S_ISREG(st.st_mode))) {
+				if (tmp)
+					nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+				else
+					unlink(path);
+				log_debug("removed %s, left by a run that was killed", path);
+			}
+			free(path);
+		}
+		if (d)
+			closedir(d);
+	}
+}
+
 static int fsync_path(const char *path, struct err *e)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -1958,7 +2009,10 @@ int pipeline_run(const struct pipeline_opts *o)
 		log_info("state: settled an interrupted run: %d book(s) delivered, %d not",
 			 n_confirmed, n_discarded);
 	const char *tmpbase = getenv("TMPDIR");
-	char *tmpl = xasprintf("%s/inkdigest.XXXXXX", tmpbase && *tmpbase ? tmpbase : "/tmp");
+	if (!tmpbase || !*tmpbase)
+		tmpbase = "/tmp";
+	sweep_leftovers(tmpbase, NULL);
+	char *tmpl = xasprintf("%s/inkdigest.%ld.XXXXXX", tmpbase, (long)getpid());
 	if (!mkdtemp(tmpl)) {
 		log_error("temporary folder %s: %s", tmpl, strerror(errno));
 		free(tmpl);
@@ -2059,6 +2113,11 @@ int pipeline_run(const struct pipeline_opts *o)
 		}
 		free(real);
 		free(dir);
+	}
+	{
+		char *out_dir = util_dirname(out_path);
+		sweep_leftovers(NULL, out_dir);
+		free(out_dir);
 	}
 	struct volume *vols = NULL;
 	size_t n_vols = 0;

@@ -650,7 +650,8 @@ static void test_billion_laughs(void **state)
 	double t0 = util_monotonic();
 	struct feed_doc d;
 	parse_fixture("billion-laughs.xml", NULL, NULL, &d);
-	assert_true(util_monotonic() - t0 < 2.0);
+	/* Expanded, it would take minutes and gigabytes; the bound is loose for loaded machines. */
+	assert_true(util_monotonic() - t0 < 10.0);
 	for (size_t i = 0; i < d.n_items; i++) {
 		assert_true(strlen(d.items[i].title) < 2000000);
 		assert_null(d.items[i].lead_image);
@@ -678,7 +679,7 @@ static void test_entity_budget(void **state)
 	struct feed_doc d;
 	struct err e = {0};
 	int rc = parse_str(b.data, 0, &d, &e);
-	assert_true(util_monotonic() - t0 < 5.0);
+	assert_true(util_monotonic() - t0 < 15.0);
 	if (rc == 0) {
 		/* 200 MB if expanded; the walker stops at its budget */
 		for (size_t i = 0; i < d.n_items; i++)

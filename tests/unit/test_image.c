@@ -118,8 +118,9 @@ static void convert_fails(const char *name, const struct image_opts *opts, int c
 	if (in_msg && !strstr(e.msg, in_msg))
 		fail_msg("%s: message \"%s\" lacks \"%s\"", name, e.msg, in_msg);
 	assert_null(r.jpeg.data);
-	/* Refusals come from headers or from little data: never slow. */
-	assert_true(dt < 0.5);
+	/* Refusals come from headers or from little data: never the seconds a decoded bomb
+	 * would take (the bound is loose for loaded machines). */
+	assert_true(dt < 3.0);
 	buf_release(&b);
 }
 

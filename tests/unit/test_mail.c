@@ -601,7 +601,9 @@ static void test_stalled_server(void **state)
 		if (attempts[i] > 1)
 			assert_has(e.msg, "gave up after 2 attempts");
 		assert_true(dt >= 0.95 * attempts[i]);
-		assert_true(dt < 3.0 * attempts[i]);
+		/* Bounded by the 1 s response timeout, not the default 120 s; generous, so that a
+		 * loaded machine (ASan, parallel tests) does not fail it. */
+		assert_true(dt < 30.0);
 	}
 }
 
@@ -616,6 +618,7 @@ static void test_535_bad_password(void **state)
 		server_url(&s, "smtp");
 		struct mail_settings m = settings(s.url);
 		m.verbose = 1;
+		m.retry_base_ms = 20000; /* a retry would show as 20 s */
 		struct err e;
 		struct capture cap;
 		double t0 = util_monotonic();
@@ -627,7 +630,7 @@ static void test_535_bad_password(void **state)
 		assert_int_equal(e.code, MAIL_ERR_PERMANENT);
 		print_message("%s\n", e.msg);
 		/* Permanent: no retry, no backoff wait. */
-		assert_true(util_monotonic() - t0 < 2.0);
+		assert_true(util_monotonic() - t0 < 15.0);
 		assert_has(e.msg, s.url);
 		assert_has(e.msg, "\"535 5.7.8 Authentication credentials invalid\"");
 		assert_no_secret(e.msg);
@@ -687,13 +690,13 @@ static void test_too_big_refused_before_connecting(void **state)
 	snprintf(url, sizeof(url), "smtp://127.0.0.1:%d", closed_port());
 	struct mail_settings m = settings(url);
 	m.max_mail_size = (long)book_size; /* base64 makes it a third larger */
-	m.retry_base_ms = 1000;
+	m.retry_base_ms = 20000; /* an attempt on the closed port would be retried after 20 s */
 	struct err e;
 	double t0 = util_monotonic();
 	assert_int_equal(send_book(&m, "a.epub", &e), -1);
 	/* CONFIG, not TEMPORARY: the closed port was never tried. */
 	assert_int_equal(e.code, MAIL_ERR_CONFIG);
-	assert_true(util_monotonic() - t0 < 0.5);
+	assert_true(util_monotonic() - t0 < 15.0);
 	assert_has(e.msg, "max_mail_size");
 
 	/* The estimate of mail_encoded_size passes the check: the send is then attempted. */
