@@ -12,28 +12,31 @@ mkdir -p "$root/img"
 cp "$SRCDIR"/examples/demo/images/*.jpg "$SRCDIR"/examples/demo/images/*.png "$root/img/"
 # write_feeds K: each of the 6 feeds holds its first K articles (new ones appear each round).
 write_feeds() {
-  python3 - "$root" "$1" <<'PY'
+  python3 - "$root" "$1" "$FIXTURE_PORT" <<'PY'
 import os, sys
-root, k = sys.argv[1], int(sys.argv[2])
+root, k, port = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+# Links on the fixture server: the images' paths resolve against them (an item's base is its
+# link), and nothing may send a run to a host on the internet.
+site = "http://127.0.0.1:%s" % port
 imgs = sorted(os.listdir(os.path.join(root, "img")))
 for f in range(6):
     items = []
     for i in range(k):
         a, b = imgs[(f * 5 + i) % len(imgs)], imgs[(f * 5 + i + 3) % len(imgs)]
         items.append(f"""<item><title>Feed {f} article {i}</title><guid>crash-{f}-{i}</guid>
-<link>https://example.org/{f}/{i}</link><pubDate>Wed, 25 Nov 2026 {10 + i}:00:00 +0000</pubDate>
-<description><![CDATA[<p>Article {i} of feed {f}.</p><p><img src="/hold/150/img/{a}?f={f}i={i}"></p>
-<p><img src="/hold/150/img/{b}?f={f}i={i}b"></p>]]></description></item>""")
+<link>{site}/{f}/{i}</link><pubDate>Wed, 25 Nov 2026 {10 + i}:00:00 +0000</pubDate>
+<description><![CDATA[<p>Article {i} of feed {f}.</p><p><img src="/hold/30/img/{a}?f={f}i={i}"></p>
+<p><img src="/hold/30/img/{b}?f={f}i={i}b"></p>]]></description></item>""")
     tmp = os.path.join(root, f"feed{f}.xml.tmp")
     with open(tmp, "w") as out:
         out.write(f"""<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel>
-<title>Crash feed {f}</title><link>https://example.org/{f}</link>{''.join(items)}</channel></rss>""")
+<title>Crash feed {f}</title><link>{site}/{f}</link>{''.join(items)}</channel></rss>""")
     os.rename(tmp, os.path.join(root, f"feed{f}.xml"))
 PY
 }
 start_fixture_server "$root"
 {
-  printf '[digest]\ntitle = Crash\nlanguage = en\nmax_age = 0\nprune_days = 0\nconcurrency = 4\n\n'
+  printf '[digest]\ntitle = Crash\nlanguage = en\nmax_age = 0\nprune_days = 0\nconcurrency = 4\nper_host = 4\n\n'
   for f in 0 1 2 3 4 5; do printf '[feed "F%s"]\nurl = http://127.0.0.1:%s/feed%s.xml\n\n' "$f" "$FIXTURE_PORT" "$f"; done
 } >"$WORK/crash.ini"
 
@@ -41,11 +44,19 @@ books="$WORK/books"
 mkdir -p "$books"
 state="$WORK/state.db"
 n=0
-run_killed() {  # a run killed with SIGKILL after a random 0.1-1.0 s
+# The kill window scales with this machine (and with sanitizers): a complete run over all 30
+# articles, with a state of its own, sets it.
+write_feeds 5
+t0=$(date +%s.%N)
+"$INKDIGEST" run -q -c "$WORK/crash.ini" --state "$WORK/ref.db" -o "$WORK/ref.epub" \
+  || fail "the reference run failed"
+span=$(python3 -c "import sys; print('%.2f' % max(0.4, 1.3 * ($(date +%s.%N) - $t0)))")
+echo "kill window: 0.05-${span}s"
+run_killed() {  # a run killed with SIGKILL at a random moment of the window
   n=$((n + 1))
   "$INKDIGEST" run -q -c "$WORK/crash.ini" --state "$state" -o "$books/book-$n.epub" 2>/dev/null &
   local pid=$!
-  sleep "0.$(( (RANDOM % 9) + 1 ))$(( RANDOM % 10 ))"
+  sleep "$(python3 -c "import random; print('%.3f' % random.uniform(0.05, $span))")"
   kill -9 "$pid" 2>/dev/null || true
   wait "$pid" 2>/dev/null || true
   if [ -e "$books/book-$n.epub" ]; then

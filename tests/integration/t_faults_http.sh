@@ -66,6 +66,10 @@ base="http://127.0.0.1:$FIXTURE_PORT"
 dead=$(closed_port)
 
 # ---- 1. Every HTTP failure beside the healthy feeds ------------------------------------------
+# A host name no resolver can be asked about: a 64-byte label is refused by the C library
+# before any query leaves the machine (a name like nonexistent.invalid is sent to the
+# configured DNS server), so the lookup fails here and offline alike.
+nodns="$(printf 'a%.0s' $(seq 64)).invalid"
 # name|url|regex the report's error must match (healthy feeds have no regex).
 cases=(
   "WeChat|$base/wechat.xml|"
@@ -74,7 +78,7 @@ cases=(
   "Pictures|$base/faults/images.rss|"
   "Mislabelled|$base/ctype/text/html/faults/mislabelled.rss|"
   "Refused|http://127.0.0.1:$dead/feed.xml|^fetch: .*([Cc]onnect|refused)"
-  "No DNS|http://nonexistent.invalid/feed.xml|^fetch: .*(resolve|[Rr]esolv)"
+  "No DNS|http://$nodns/feed.xml|^fetch: .*(resolve|[Rr]esolv)"
   "TLS|https://127.0.0.1:$FIXTURE_PORT/blog.atom|^fetch: .*(SSL|TLS|ssl|tls)"
   "Gone|$base/status/404|^fetch: HTTP 404"
   "Gone for good|$base/status/410|^fetch: HTTP 410"
