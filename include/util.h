@@ -94,6 +94,17 @@ double util_monotonic(void);
 /* Parsing numbers without atoi: 0 on success, -1 on junk or overflow. */
 int util_parse_long(const char *s, long *out);
 
+/* libxml2 reports errors through thread-wide handlers and would print them; a stage parsing
+ * untrusted markup silences them between begin and end (src/util_xml.c). */
+struct xml_quiet {
+	void (*serror)(void);
+	void *sctx;
+	void (*gerror)(void);
+	void *gctx;
+};
+void util_xml_quiet_begin(struct xml_quiet *q);
+void util_xml_quiet_end(struct xml_quiet *q);
+
 /* Text. */
 int util_is_valid_utf8(const char *s, size_t n);
 /* Copies s, replacing invalid UTF-8 sequences with U+FFFD and dropping characters XML 1.0

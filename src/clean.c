@@ -2144,42 +2144,6 @@ static void collect_result(xmlNode *root, struct clean_result *r)
 
 /* ---- parsing ---- */
 
-static void quiet_structured(void *ctx, xmlErrorPtr err)
-{
-	(void)ctx;
-	(void)err;
-}
-
-static void quiet_generic(void *ctx, const char *msg, ...)
-{
-	(void)ctx;
-	(void)msg;
-}
-
-struct quiet {
-	xmlStructuredErrorFunc sfn;
-	void *sctx;
-	xmlGenericErrorFunc gfn;
-	void *gctx;
-};
-
-/* libxml2 reports through per-thread handlers; ours swallow everything for the duration. */
-static void quiet_begin(struct quiet *q)
-{
-	q->sfn = xmlStructuredError;
-	q->sctx = xmlStructuredErrorContext;
-	q->gfn = xmlGenericError;
-	q->gctx = xmlGenericErrorContext;
-	xmlSetStructuredErrorFunc(NULL, quiet_structured);
-	xmlSetGenericErrorFunc(NULL, quiet_generic);
-}
-
-static void quiet_end(struct quiet *q)
-{
-	xmlSetStructuredErrorFunc(q->sctx, q->sfn);
-	xmlSetGenericErrorFunc(q->gctx, q->gfn);
-}
-
 static htmlDocPtr parse_html(const char *data, size_t len, const char *enc)
 {
 	if (len > INT_MAX)
@@ -2300,8 +2264,8 @@ int clean_html(const char *html, size_t len, const struct clean_opts *o, struct 
 		return -1;
 	}
 
-	struct quiet q;
-	quiet_begin(&q);
+	struct xml_quiet q;
+	util_xml_quiet_begin(&q);
 	/* Feed content arrives as UTF-8; only bytes that are not UTF-8 make a meta worth
 	 * reading. */
 	char *sniffed = NULL;
@@ -2374,7 +2338,7 @@ int clean_html(const char *html, size_t len, const struct clean_opts *o, struct 
 
 	xmlFreeDoc(c.out);
 	xmlFreeDoc(in);
-	quiet_end(&q);
+	util_xml_quiet_end(&q);
 	clean_selector_free(c.remove);
 	clean_selector_free(c.keep);
 	return 0;

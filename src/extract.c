@@ -400,41 +400,6 @@ static size_t pick(struct scorer *s, xmlNode *body, xmlNode ***out)
 
 /* ---- charset and parsing ---- */
 
-static void quiet_structured(void *ctx, xmlErrorPtr err)
-{
-	(void)ctx;
-	(void)err;
-}
-
-static void quiet_generic(void *ctx, const char *msg, ...)
-{
-	(void)ctx;
-	(void)msg;
-}
-
-struct quiet {
-	xmlStructuredErrorFunc sfn;
-	void *sctx;
-	xmlGenericErrorFunc gfn;
-	void *gctx;
-};
-
-static void quiet_begin(struct quiet *q)
-{
-	q->sfn = xmlStructuredError;
-	q->sctx = xmlStructuredErrorContext;
-	q->gfn = xmlGenericError;
-	q->gctx = xmlGenericErrorContext;
-	xmlSetStructuredErrorFunc(NULL, quiet_structured);
-	xmlSetGenericErrorFunc(NULL, quiet_generic);
-}
-
-static void quiet_end(struct quiet *q)
-{
-	xmlSetStructuredErrorFunc(q->sctx, q->sfn);
-	xmlSetGenericErrorFunc(q->gctx, q->gfn);
-}
-
 /* The charset a <meta> declares within the first bytes, or NULL; caller frees. */
 static char *sniff_meta_charset(const char *page, size_t len)
 {
@@ -718,8 +683,8 @@ int extract_main(const char *page, size_t len, const char *url, const char *char
                  struct extract_result *r, struct err *e)
 {
 	memset(r, 0, sizeof(*r));
-	struct quiet q;
-	quiet_begin(&q);
+	struct xml_quiet q;
+	util_xml_quiet_begin(&q);
 	char *enc = encoding_for(charset, page ? page : "", page ? len : 0);
 	int rc = -1;
 	for (int attempt = 0; attempt < 2; attempt++) {
@@ -745,7 +710,7 @@ int extract_main(const char *page, size_t len, const char *url, const char *char
 			break;
 	}
 	free(enc);
-	quiet_end(&q);
+	util_xml_quiet_end(&q);
 	if (rc < 0)
 		err_set(e, 2, "extract %s: no main content found", url ? url : "(page)");
 	return rc;
@@ -772,8 +737,8 @@ static int ends_with(const char *s, size_t n, const char *suffix)
 
 int extract_is_teaser(const char *html, size_t len, size_t min_chars)
 {
-	struct quiet q;
-	quiet_begin(&q);
+	struct xml_quiet q;
+	util_xml_quiet_begin(&q);
 	htmlDocPtr doc = parse_page(html ? html : "", html ? len : 0, NULL);
 	xmlNode *root = doc ? xmlDocGetRootElement(doc) : NULL;
 	struct buf text = BUF_INIT;
@@ -791,7 +756,7 @@ int extract_is_teaser(const char *html, size_t len, size_t min_chars)
 		cur = next_in_tree(cur, root, descend);
 	}
 	xmlFreeDoc(doc);
-	quiet_end(&q);
+	util_xml_quiet_end(&q);
 
 	int teaser = 0;
 	struct text_stats st = {0, 0, 0};

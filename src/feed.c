@@ -80,43 +80,9 @@ static void on_ctxt_error(void *ctx, xmlErrorPtr err)
 	note_xml_error(ctxt ? ctxt->_private : NULL, err);
 }
 
-/* Thread-wide backstop for errors raised outside a parser context (URI building, encoding
- * handlers): libxml2 must never print on its own. */
-static void on_stray_error(void *ctx, xmlErrorPtr err)
-{
-	(void)ctx;
-	(void)err;
-}
-
-static void on_stray_generic(void *ctx, const char *fmt, ...)
-{
-	(void)ctx;
-	(void)fmt;
-}
-
-struct xml_quiet {
-	xmlStructuredErrorFunc serror;
-	void *sctx;
-	xmlGenericErrorFunc gerror;
-	void *gctx;
-};
-
-static void xml_quiet_begin(struct xml_quiet *q)
-{
-	xmlInitParser();
-	q->serror = xmlStructuredError;
-	q->sctx = xmlStructuredErrorContext;
-	q->gerror = xmlGenericError;
-	q->gctx = xmlGenericErrorContext;
-	xmlSetStructuredErrorFunc(NULL, on_stray_error);
-	xmlSetGenericErrorFunc(NULL, on_stray_generic);
-}
-
-static void xml_quiet_end(struct xml_quiet *q)
-{
-	xmlSetStructuredErrorFunc(q->sctx, q->serror);
-	xmlSetGenericErrorFunc(q->gctx, q->gerror);
-}
+/* Errors raised outside a parser context (URI building, encoding handlers) go to libxml2's
+ * thread-wide handlers, silenced around each parse (util_xml_quiet_begin): libxml2 must never
+ * print on its own. */
 
 /* No NOENT (entities stay references), no DTDLOAD/DTDATTR, no HUGE (size and depth limits and
  * the entity amplification checks stay on), no network. The text is already UTF-8. */
@@ -1738,7 +1704,7 @@ int feed_parse(const char *data, size_t len, const struct feed_parse_opts *o, st
 	const char *first = skip_ws(s, s + n);
 	int rc;
 	struct xml_quiet q;
-	xml_quiet_begin(&q);
+	util_xml_quiet_begin(&q);
 	if (first == s + n) {
 		err_set(e, FEED_ERR_EMPTY, "parse: empty document (only whitespace)");
 		rc = -1;
@@ -1750,7 +1716,7 @@ int feed_parse(const char *data, size_t len, const struct feed_parse_opts *o, st
 	} else {
 		rc = parse_xml_feed(&p, s, n, e);
 	}
-	xml_quiet_end(&q);
+	util_xml_quiet_end(&q);
 	free(s);
 	free(p.slots);
 
@@ -1884,7 +1850,7 @@ int feed_parse_opml(const char *data, size_t len, struct feed_conf **feeds, size
 	size_t n;
 	char *s = feed_to_utf8(data, len, NULL, &n, &scratch.warnings);
 	struct xml_quiet q;
-	xml_quiet_begin(&q);
+	util_xml_quiet_begin(&q);
 	int rc = -1;
 	xmlDoc *doc = read_xml(s, n, &p.xerr, &scratch.warnings, &scratch.n_recovered);
 	const xmlNode *root = doc ? xmlDocGetRootElement(doc) : NULL;
@@ -1906,7 +1872,7 @@ int feed_parse_opml(const char *data, size_t len, struct feed_conf **feeds, size
 		rc = 0;
 	}
 	xmlFreeDoc(doc);
-	xml_quiet_end(&q);
+	util_xml_quiet_end(&q);
 	free(s);
 	feed_doc_release(&scratch);
 	return rc;

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <libxml/xmlerror.h>
 
 #include "util.h"
 
@@ -217,13 +218,38 @@ static void test_files(void **state)
 	free(path);
 }
 
+/* The handlers libxml2 had before are back after a quiet parse. */
+static int custom_calls;
+static void custom_generic(void *ctx, const char *msg, ...)
+{
+	(void)ctx;
+	(void)msg;
+	custom_calls++;
+}
+
+static void test_xml_quiet(void **state)
+{
+	(void)state;
+	xmlSetGenericErrorFunc(NULL, custom_generic);
+	struct xml_quiet q;
+	util_xml_quiet_begin(&q);
+	assert_true(xmlGenericError != custom_generic);
+	xmlGenericError(xmlGenericErrorContext, "swallowed\n");
+	util_xml_quiet_end(&q);
+	assert_int_equal(custom_calls, 0);
+	assert_true(xmlGenericError == custom_generic);
+	xmlGenericError(xmlGenericErrorContext, "counted\n");
+	assert_int_equal(custom_calls, 1);
+	xmlSetGenericErrorFunc(NULL, NULL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_buf_terminated), cmocka_unit_test(test_strlist),
 	    cmocka_unit_test(test_utf8_next),      cmocka_unit_test(test_utf8_sanitize),
 	    cmocka_unit_test(test_text_helpers),   cmocka_unit_test(test_paths),
-	    cmocka_unit_test(test_files),
+	    cmocka_unit_test(test_files),         cmocka_unit_test(test_xml_quiet),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
