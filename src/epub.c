@@ -188,20 +188,10 @@ static void drop_node(xmlNode *n)
 		drop_node(parent);
 }
 
-/* util_utf8_sanitize leaves its result unterminated when no character survives (an empty or
- * all-control input; reported to the lead): a leading 'x' always survives and is cut off. */
+/* Valid UTF-8 with only the characters XML allows. */
 static char *sanitize(const char *s)
 {
-	size_t n = strlen(s);
-	char *tmp = xmalloc(n + 2), *clean, *out;
-
-	tmp[0] = 'x';
-	memcpy(tmp + 1, s, n + 1);
-	clean = util_utf8_sanitize(tmp, n + 1);
-	out = xstrdup(clean + 1);
-	free(clean);
-	free(tmp);
-	return out;
+	return util_utf8_sanitize(s, strlen(s));
 }
 
 static void set_text(xmlNode *n, const char *text)

@@ -239,20 +239,10 @@ char *epub_safe_url(const char *url)
 	return buf_detach(&b, NULL);
 }
 
-/* util_utf8_sanitize leaves its result unterminated when no character survives (an empty or
- * all-control input; reported to the lead): a leading 'x' always survives and is cut off. */
+/* Valid UTF-8 with only the characters XML allows. */
 static char *sanitize(const char *s)
 {
-	size_t n = strlen(s);
-	char *tmp = xmalloc(n + 2), *clean, *out;
-
-	tmp[0] = 'x';
-	memcpy(tmp + 1, s, n + 1);
-	clean = util_utf8_sanitize(tmp, n + 1);
-	out = xstrdup(clean + 1);
-	free(clean);
-	free(tmp);
-	return out;
+	return util_utf8_sanitize(s, strlen(s));
 }
 
 static char *clean_text(const xmlChar *s)
