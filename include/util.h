@@ -104,6 +104,9 @@ struct xml_quiet {
 };
 void util_xml_quiet_begin(struct xml_quiet *q);
 void util_xml_quiet_end(struct xml_quiet *q);
+/* The charset a <meta charset> or http-equiv Content-Type declares within the first 4 KB of an
+ * HTML page, lower-cased, or NULL; the caller frees it. */
+char *util_html_meta_charset(const char *page, size_t len);
 
 /* Text. */
 int util_is_valid_utf8(const char *s, size_t n);

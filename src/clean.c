@@ -2195,36 +2195,6 @@ static char *plain_to_html(const char *s, size_t n)
 	return buf_take(&b);
 }
 
-/* The charset a <meta> declares within the first bytes, or NULL; caller frees. */
-static char *sniff_meta_charset(const char *page, size_t len)
-{
-	char *head = xstrndup(page, len < 4096 ? len : 4096);
-	for (char *p = head; *p; p++)
-		*p = (char)tolower((unsigned char)*p);
-	char *result = NULL;
-	for (char *m = strstr(head, "<meta"); m && !result; m = strstr(m + 5, "<meta")) {
-		char *end = strchr(m, '>');
-		char *cs = strstr(m, "charset");
-		if (!end || !cs || cs > end)
-			continue;
-		cs += 7;
-		while (*cs == ' ')
-			cs++;
-		if (*cs++ != '=')
-			continue;
-		while (*cs == ' ' || *cs == '"' || *cs == '\'')
-			cs++;
-		char *v = cs;
-		while (isalnum((unsigned char)*v) || *v == '-' || *v == '_' || *v == ':' ||
-		       *v == '.')
-			v++;
-		if (v > cs)
-			result = xstrndup(cs, (size_t)(v - cs));
-	}
-	free(head);
-	return result;
-}
-
 static int encoding_known(const char *enc)
 {
 	xmlCharEncodingHandlerPtr h = xmlFindCharEncodingHandler(enc);
@@ -2271,7 +2241,7 @@ int clean_html(const char *html, size_t len, const struct clean_opts *o, struct 
 	char *sniffed = NULL;
 	const char *cs = c.o->charset;
 	if ((!cs || !*cs) && html && !util_is_valid_utf8(html, len))
-		cs = sniffed = sniff_meta_charset(html, len);
+		cs = sniffed = util_html_meta_charset(html, len);
 	const char *enc = libxml_encoding(cs);
 	int utf8 = !enc || strcasecmp(enc, "utf-8") == 0 || strcasecmp(enc, "utf8") == 0 ||
 	           !encoding_known(enc);

@@ -400,43 +400,9 @@ static size_t pick(struct scorer *s, xmlNode *body, xmlNode ***out)
 
 /* ---- charset and parsing ---- */
 
-/* The charset a <meta> declares within the first bytes, or NULL; caller frees. */
-static char *sniff_meta_charset(const char *page, size_t len)
-{
-	size_t n = len < 4096 ? len : 4096;
-	char *head = xstrndup(page, n);
-	for (char *p = head; *p; p++)
-		*p = (char)tolower((unsigned char)*p);
-	char *result = NULL;
-	for (char *m = strstr(head, "<meta"); m && !result; m = strstr(m + 5, "<meta")) {
-		char *end = strchr(m, '>');
-		if (!end)
-			break;
-		char *cs = strstr(m, "charset");
-		if (!cs || cs > end)
-			continue;
-		cs += 7;
-		while (*cs == ' ')
-			cs++;
-		if (*cs != '=')
-			continue;
-		cs++;
-		while (*cs == ' ' || *cs == '"' || *cs == '\'')
-			cs++;
-		char *v = cs;
-		while (isalnum((unsigned char)*v) || *v == '-' || *v == '_' || *v == ':' ||
-		       *v == '.')
-			v++;
-		if (v > cs)
-			result = xstrndup(cs, (size_t)(v - cs));
-	}
-	free(head);
-	return result;
-}
-
 static char *encoding_for(const char *header, const char *page, size_t len)
 {
-	char *cs = header && *header ? xstrdup(header) : sniff_meta_charset(page, len);
+	char *cs = header && *header ? xstrdup(header) : util_html_meta_charset(page, len);
 	if (!cs)
 		return NULL;
 	util_trim(cs);

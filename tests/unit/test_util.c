@@ -243,6 +243,28 @@ static void test_xml_quiet(void **state)
 	xmlSetGenericErrorFunc(NULL, NULL);
 }
 
+static void test_html_meta_charset(void **state)
+{
+	(void)state;
+	static const char a[] = "<html><HEAD><Meta Charset=\"GBK\"></head>";
+	static const char b[] = "<meta http-equiv=\"Content-Type\" content=\"text/html; charset=big5\">";
+	static const char none[] = "<meta name=\"x\" content=\"y\"><p>charset=utf-8</p>";
+	char *cs = util_html_meta_charset(a, sizeof a - 1);
+	assert_string_equal(cs, "gbk");
+	free(cs);
+	cs = util_html_meta_charset(b, sizeof b - 1);
+	assert_string_equal(cs, "big5");
+	free(cs);
+	assert_null(util_html_meta_charset(none, sizeof none - 1));
+	/* Only the first 4 KB are read. */
+	struct buf far = BUF_INIT;
+	for (int i = 0; i < 5000; i++)
+		buf_putc(&far, ' ');
+	buf_puts(&far, a);
+	assert_null(util_html_meta_charset(far.data, far.len));
+	buf_release(&far);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -250,6 +272,7 @@ int main(void)
 	    cmocka_unit_test(test_utf8_next),      cmocka_unit_test(test_utf8_sanitize),
 	    cmocka_unit_test(test_text_helpers),   cmocka_unit_test(test_paths),
 	    cmocka_unit_test(test_files),         cmocka_unit_test(test_xml_quiet),
+	    cmocka_unit_test(test_html_meta_charset),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
